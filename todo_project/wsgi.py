@@ -1,0 +1,9 @@
+"""WSGI entry point of the example project."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
+
+application = get_wsgi_application()
