@@ -1,0 +1,14 @@
+"""Keep a database in sync with the Django models, without migration files."""
+
+from .api import AutomigrateResult, automigrate
+from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, LabelError, Refused
+
+__all__ = [
+    "AutomigrateError",
+    "AutomigrateResult",
+    "Cancelled",
+    "DatabaseUnavailable",
+    "LabelError",
+    "Refused",
+    "automigrate",
+]

@@ -1,0 +1,171 @@
+"""The Python API: ``automigrate()`` for callers and for the command."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from django.apps import apps as global_apps
+from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.utils import ConnectionDoesNotExist
+
+from .apply import apply_plan
+from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, Refused
+from .history import migrations_to_record, record_applied
+from .plan import RecreatePlan, build_plan, rows_text
+from .report import Reporter
+from .selection import Label, select_models
+
+
+@dataclass
+class AutomigrateResult:
+    plan: RecreatePlan
+    # The SQL a dry run would execute; empty after a real run.
+    sql: list[str] = field(default_factory=list)
+    recorded_migrations: list[tuple[str, str]] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def automigrate(
+    labels: Label | Iterable[Label] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+    *,
+    cascade: bool = False,
+    dry_run: bool = False,
+    confirm: Callable[[RecreatePlan], bool] | None = None,
+    verbosity: int = 0,
+    stdout: TextIO | None = None,
+    style=None,
+    interactive: bool = False,
+) -> AutomigrateResult:
+    """Drop and recreate the tables of the models that ``labels`` name.
+
+    ``labels``: None (every model the database may hold), an app label,
+    ``app_label.ModelName``, a bare model name, a model class, or a list of
+    those. Rows in other tables that reference the recreated tables make it
+    refuse (:class:`Refused`) unless ``cascade`` empties those tables too.
+    ``confirm`` is asked before anything is dropped; a false answer raises
+    :class:`Cancelled`. Calling this function without ``confirm`` is consent.
+    """
+    report = Reporter(stdout, style, verbosity)
+    connection = connection_for(using)
+    chosen = select_models(labels, using)
+    plan = _plan(chosen, connection, cascade)
+    report.heading("Operations to perform:")
+    report.line("  Recreate tables for: " + ", ".join(m._meta.label for m in chosen))
+    if plan.blockers:
+        raise Refused(refusal_message(plan))
+    if dry_run:
+        sql = apply_plan(plan, connection, Reporter(), collect_sql=True)
+        return AutomigrateResult(plan, sql=sql, dry_run=True)
+    if confirm is not None and (plan.drop or plan.empty) and not confirm(plan):
+        raise Cancelled("Automigrate cancelled; nothing was changed.")
+    signal_out = stdout or io.StringIO()
+    emit_pre_migrate_signal(
+        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
+    )
+    report.heading("Running automigrate:")
+    _run(plan, connection, report)
+    recorded = _record_history(connection, plan, report)
+    emit_post_migrate_signal(
+        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
+    )
+    _summarize(plan, report)
+    return AutomigrateResult(plan, recorded_migrations=recorded)
+
+
+def connection_for(using: str) -> BaseDatabaseWrapper:
+    """The connection for ``using``, checked to answer; one-line errors if not."""
+    try:
+        connection = connections[using]
+    except ConnectionDoesNotExist:
+        known = ", ".join(connections)
+        raise AutomigrateError(
+            f"Unknown database alias '{using}'; settings.DATABASES has: {known}."
+        ) from None
+    try:
+        connection.ensure_connection()
+    except Exception as error:  # drivers raise their own classes for a bad config
+        raise DatabaseUnavailable(
+            f"Cannot connect to database '{using}' ({_describe(connection)}): "
+            f"{_first_line(error)}. Check settings.DATABASES (or DATABASE_URL) "
+            "and that the server is running."
+        ) from error
+    return connection
+
+
+def refusal_message(plan: RecreatePlan) -> str:
+    dangling = ", ".join(
+        f"{r.foreign_key.table}.{'/'.join(r.foreign_key.columns)} "
+        f"-> {r.foreign_key.target} ({rows_text(r.rows)})"
+        for r in plan.blockers
+    )
+    return (
+        f"Refusing to recreate: rows in tables that are not being recreated reference them "
+        f"and would be left dangling: {dangling}. Name those models too, or pass --cascade "
+        "(cascade=True) to empty those tables as well. Nothing was changed."
+    )
+
+
+def _plan(chosen, connection: BaseDatabaseWrapper, cascade: bool) -> RecreatePlan:
+    try:
+        return build_plan(chosen, connection, cascade)
+    except DatabaseError as error:
+        message = f"Could not read the database catalog: {_first_line(error)}"
+        raise AutomigrateError(message) from error
+
+
+def _run(plan: RecreatePlan, connection: BaseDatabaseWrapper, report: Reporter) -> None:
+    try:
+        apply_plan(plan, connection, report)
+    except DatabaseError as error:
+        undone = (
+            "Nothing was changed (the run was rolled back)."
+            if connection.features.can_rollback_ddl
+            else "The database does not roll back DDL: run the same command again to finish."
+        )
+        raise AutomigrateError(f"Automigrate failed: {_first_line(error)}. {undone}") from error
+
+
+def _record_history(connection, plan: RecreatePlan, report: Reporter) -> list[tuple[str, str]]:
+    app_labels = {model._meta.app_label for model in plan.models}
+    keys, skipped = migrations_to_record(connection, app_labels)
+    record_applied(connection, keys)
+    for app_label in sorted({key[0] for key in keys}):
+        names = [name for label, name in keys if label == app_label]
+        report.line(f"  Recorded {len(names)} migration(s) of {app_label} as applied.", level=2)
+    for app_label, reason in sorted(skipped.items()):
+        report.warning(
+            f"  {app_label}: migrations not recorded as applied ({reason}); "
+            f"`migrate {app_label}` may fail on tables that exist."
+        )
+    return keys
+
+
+def _summarize(plan: RecreatePlan, report: Reporter) -> None:
+    parts = [f"dropped {len(plan.drop)}", f"created {len(plan.create)}"]
+    if plan.empty:
+        parts.append(f"emptied {len(plan.empty)}")
+    report.line(
+        report.style.SUCCESS(
+            f"Automigrate done on database '{plan.using}': tables {', '.join(parts)}."
+        )
+    )
+
+
+def _describe(connection: BaseDatabaseWrapper) -> str:
+    settings = connection.settings_dict
+    where = settings.get("HOST") or ""
+    if settings.get("PORT"):
+        where += f":{settings['PORT']}"
+    name = settings.get("NAME")
+    return f"{connection.vendor}, NAME={name}" + (f", HOST={where}" if where else "")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0].rstrip(".")

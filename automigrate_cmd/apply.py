@@ -1,0 +1,105 @@
+"""Runs a recreate plan through Django's schema editor.
+
+The tables are created by ``schema_editor.create_model``, exactly as
+``migrate`` creates them, so every backend's DDL rules and names apply.
+What differs per backend is how tables referenced from outside the selection
+are dropped without losing those references:
+
+- PostgreSQL: foreign keys into the recreated tables are dropped first
+  (never ``DROP ... CASCADE``, which would silently lose them and any view)
+  and the outside ones are restored afterwards from ``pg_get_constraintdef``.
+  All of it runs in one transaction.
+- SQLite: foreign keys are part of the referencing table's definition and
+  point at the table by name, so they survive the drop; one transaction.
+- MySQL/MariaDB: DDL is not transactional, so the run leans on
+  ``FOREIGN_KEY_CHECKS = 0``: referencing tables keep their constraints, which
+  attach to the new table. Every step can be re-run: a failed run is
+  completed by running it again.
+"""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+from .plan import RecreatePlan
+from .report import Reporter
+from .selection import tables_of
+
+
+def apply_plan(
+    plan: RecreatePlan,
+    connection: BaseDatabaseWrapper,
+    report: Reporter,
+    collect_sql: bool = False,
+) -> list[str]:
+    """Apply ``plan``; with ``collect_sql`` only return the SQL it would run."""
+    with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
+        try:
+            _before(plan, editor, report)
+            _empty_tables(plan, editor, report)
+            _drop_tables(plan, editor, report)
+            _create_tables(plan, editor, report)
+            _after(plan, editor, report)
+        finally:
+            if connection.vendor == "mysql" and not collect_sql:
+                # Session state outlives the run; never leave checks off.
+                connection.enable_constraint_checking()
+    return list(editor.collected_sql) if collect_sql else []
+
+
+def _before(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+    if plan.vendor == "mysql":
+        editor.execute("SET FOREIGN_KEY_CHECKS = 0")
+    elif plan.vendor == "postgresql":
+        qn = editor.quote_name
+        incoming = plan.internal_foreign_keys + [r.foreign_key for r in plan.references]
+        for fk in incoming:
+            with report.step(f"Dropping foreign key {fk.table}.{fk.name}", level=2):
+                editor.execute(f"ALTER TABLE {qn(fk.table)} DROP CONSTRAINT {qn(fk.name)}")
+
+
+def _empty_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+    for target in plan.empty:
+        with report.step(f"Emptying {target.table}"):
+            editor.execute(f"DELETE FROM {editor.quote_name(target.table)}")
+    if plan.empty and plan.vendor == "postgresql":
+        # Run the deferred foreign-key checks of those deletes now: PostgreSQL
+        # refuses to ALTER a table with pending trigger events.
+        editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def _drop_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+    for target in plan.drop:
+        with report.step(f"Dropping {target.table}"):
+            # Plain DROP TABLE: anything else still depending on the table
+            # (a view, say) makes the run fail instead of vanishing with it.
+            editor.execute(f"DROP TABLE {editor.quote_name(target.table)}")
+
+
+def _create_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+    for model in plan.models_to_create:
+        own_table, *m2m_tables = tables_of(model)
+        with report.step(f"Creating {own_table}"):
+            editor.create_model(model)
+        for table in m2m_tables:
+            report.line(f"  Creating {table}... " + report.style.SUCCESS("OK"))
+    if editor.deferred_sql:
+        with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
+            # What the schema editor would run on exit, run here so it shows.
+            for sql in editor.deferred_sql:
+                editor.execute(sql)
+            editor.deferred_sql = []
+
+
+def _after(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+    if plan.vendor == "mysql":
+        editor.execute("SET FOREIGN_KEY_CHECKS = 1")
+    elif plan.vendor == "postgresql":
+        qn = editor.quote_name
+        for reference in plan.references:
+            fk = reference.foreign_key
+            with report.step(f"Restoring foreign key {fk.table}.{fk.name}"):
+                editor.execute(
+                    f"ALTER TABLE {qn(fk.table)} ADD CONSTRAINT {qn(fk.name)} {fk.definition}"
+                )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AutomigrateConfig(AppConfig):
+    name = "automigrate_cmd"
+    verbose_name = "automigrate"

@@ -1,0 +1,88 @@
+"""Keeping ``migrate`` happy after an automigrate.
+
+An app whose tables were built by automigrate has the schema its models
+describe, so its migrations must not run again (they would fail on tables
+that exist). After a run, every migration of each app with migrations whose
+models now all have their tables is recorded as applied, as
+``migrate --fake`` would record it. An app is skipped (and a warning says
+so) when some of its tables are missing, or when its migrations depend on a
+migration of another app that is neither applied nor recorded now: recording
+it would make ``migrate`` fail with InconsistentMigrationHistory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.apps import apps
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+
+from .catalog import existing_tables
+from .selection import syncable_models, tables_of
+
+MigrationKey = tuple[str, str]
+
+
+def migrations_to_record(
+    connection: BaseDatabaseWrapper, app_labels: Iterable[str]
+) -> tuple[list[MigrationKey], dict[str, str]]:
+    """The migrations to record for ``app_labels``, and why some apps are skipped."""
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    applied = set(loader.applied_migrations or {})
+    present = existing_tables(connection)
+    skipped: dict[str, str] = {}
+    candidates = set()
+    for label in sorted(set(app_labels) & loader.migrated_apps):
+        models = syncable_models(connection.alias, apps.get_app_config(label))
+        missing = sorted(t for m in models for t in tables_of(m) if t not in present)
+        if missing:
+            skipped[label] = "tables missing: " + ", ".join(missing)
+        else:
+            candidates.add(label)
+    keys = _consistent_keys(loader, candidates, applied, skipped)
+    return keys, skipped
+
+
+def _consistent_keys(loader, candidates: set[str], applied: set, skipped: dict) -> list:
+    """Unapplied migrations of ``candidates`` whose dependencies will be met."""
+    graph = loader.graph
+    while True:
+        chosen = {k for k in graph.nodes if k[0] in candidates and k not in applied}
+        unmet = {
+            key[0]: parent
+            for key in chosen
+            for parent in graph.node_map[key].parents
+            if parent.key not in applied and parent.key not in chosen
+        }
+        if not unmet:
+            return _in_order(graph, chosen)
+        for label, parent in unmet.items():
+            candidates.discard(label)
+            skipped[label] = f"depends on {parent.key[0]}.{parent.key[1]}, which is not applied"
+
+
+def _in_order(graph, keys: set) -> list:
+    """``keys`` in an order where each migration follows its dependencies."""
+    ordered, seen = [], set()
+    for leaf in sorted(graph.leaf_nodes()):
+        for key in graph.forwards_plan(leaf):
+            if key in keys and key not in seen:
+                ordered.append(key)
+                seen.add(key)
+    return ordered
+
+
+def record_applied(connection: BaseDatabaseWrapper, keys: list[MigrationKey]) -> None:
+    """Record ``keys`` (and what squashed ones replace) as ``migrate`` does."""
+    if not keys:
+        return
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    recorder = MigrationRecorder(connection)
+    recorder.ensure_schema()
+    for key in keys:
+        migration = loader.graph.nodes[key]
+        for replaced in migration.replaces or ():
+            recorder.record_applied(*replaced)
+        recorder.record_applied(*key)

@@ -1,0 +1,111 @@
+"""``manage.py automigrate``: drop and recreate model tables from the models."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from automigrate_cmd.api import automigrate, connection_for
+from automigrate_cmd.exceptions import AutomigrateError, Cancelled, Refused
+from automigrate_cmd.plan import RecreatePlan, describe_plan, rows_text
+
+
+class Command(BaseCommand):
+    help = (
+        "Drops and recreates the tables of all models (or of the named apps and models) "
+        "from the current model definitions, without migration files. "
+        "Every row in those tables is lost."
+    )
+    # Checks need the database; they run in handle() once it is known to answer.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "labels",
+            nargs="*",
+            metavar="LABEL",
+            help="app_label, app_label.ModelName or ModelName (case-insensitive). "
+            "None: every model the database may hold.",
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            choices=tuple(connections),
+            help='Nominates a database to automigrate. Defaults to the "default" database.',
+        )
+        parser.add_argument(
+            "--noinput",
+            "--no-input",
+            action="store_false",
+            dest="interactive",
+            help="Do not ask for confirmation before dropping tables.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print the plan and the SQL it would run; change nothing.",
+        )
+        parser.add_argument(
+            "--cascade",
+            action="store_true",
+            help="Also empty tables whose rows reference the recreated tables.",
+        )
+        parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
+
+    def handle(self, *args, **options):
+        using = options["database"]
+        self.verbosity = options["verbosity"]
+        try:
+            connection_for(using)
+            if not options["skip_checks"]:
+                self.check(databases=[using])
+            result = automigrate(
+                options["labels"] or None,
+                using,
+                cascade=options["cascade"],
+                dry_run=options["dry_run"],
+                confirm=self.confirm if options["interactive"] else None,
+                verbosity=options["verbosity"],
+                stdout=self.stdout,
+                style=self.style,
+                interactive=options["interactive"],
+            )
+        except Cancelled as cancelled:
+            self.stdout.write(str(cancelled))
+            return
+        except AutomigrateError as error:
+            raise CommandError(str(error)) from error
+        if result.dry_run:
+            self.print_dry_run(result.plan, result.sql)
+
+    def confirm(self, plan: RecreatePlan) -> bool:
+        if not sys.stdin.isatty():
+            raise Refused(
+                f"automigrate would drop {len(plan.drop) + len(plan.empty)} table(s) holding "
+                f"{rows_text(plan.rows_lost)} and cannot ask for confirmation (no terminal). "
+                "Re-run with --noinput to confirm, or --dry-run to see the plan."
+            )
+        self.stdout.write(self.confirmation_text(plan))
+        return input("    Type 'yes' to continue, or 'no' to cancel: ").strip().lower() == "yes"
+
+    def confirmation_text(self, plan: RecreatePlan) -> str:
+        name = connections[plan.using].settings_dict["NAME"]
+        lines = [
+            f"You have requested to recreate tables in the '{plan.using}' database ({name}).",
+            "These tables will be DROPPED and recreated empty; every row in them is lost:",
+            *(f"  {t.table}: {rows_text(t.rows)}" for t in plan.drop),
+        ]
+        if plan.empty:
+            lines.append("With --cascade, these tables will be EMPTIED as well:")
+            lines += [f"  {t.table}: {rows_text(t.rows)}" for t in plan.empty]
+        lines += ["This can't be undone. Are you sure you want to do this?", ""]
+        return "\n".join(lines)
+
+    def print_dry_run(self, plan: RecreatePlan, sql: list[str]) -> None:
+        if self.verbosity >= 1:
+            self.stdout.write(self.style.MIGRATE_HEADING("Plan (dry run, nothing was changed):"))
+            for line in describe_plan(plan):
+                self.stdout.write(f"  {line}")
+        self.stdout.write(self.style.MIGRATE_HEADING("SQL it would run:"))
+        for statement in sql:
+            self.stdout.write(statement)
