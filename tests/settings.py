@@ -1,0 +1,59 @@
+"""Settings for the test suite: the example project plus test-only apps.
+
+``DATABASE_URL`` chooses the backend exactly as for the example project. A
+second alias, ``other``, points at a sibling database on the same server so
+that ``--database`` can be tested.
+"""
+
+from todo_project.settings import *  # noqa: F403
+from todo_project.settings import BASE_DIR, DATABASES, INSTALLED_APPS
+
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    # featureapp uses GinIndex/BrinIndex/HashIndex (in a PostgreSQL-only model);
+    # Django 6 requires this app for them on every backend (postgres.E005).
+    "django.contrib.postgres",
+    "tests.featureapp",
+    "tests.otherapp",
+    "tests.twinapp",
+]
+
+
+def _sibling(database: dict, suffix: str) -> dict:
+    sibling = {**database, "TEST": {**database.get("TEST", {})}}
+    name = str(database["NAME"])
+    if database["ENGINE"].endswith("sqlite3") and name.endswith(".sqlite3"):
+        sibling["NAME"] = name[: -len(".sqlite3")] + f"_{suffix}.sqlite3"
+    else:
+        sibling["NAME"] = f"{name}_{suffix}"
+    return sibling
+
+
+DATABASES = {**DATABASES, "other": _sibling(DATABASES["default"], "other")}
+
+# SQLite test databases live in files, not in memory, so that the tests can
+# run manage.py in a subprocess against the very database they inspect.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    for _alias, _file in (("default", "test_db.sqlite3"), ("other", "test_db_other.sqlite3")):
+        DATABASES[_alias].setdefault("TEST", {})["NAME"] = str(BASE_DIR / _file)
+
+DATABASE_ROUTERS = ["tests.routers.TestRouter"]
+
+# otherapp.Gadget is swappable and swapped for otherapp.CustomGadget.
+OTHERAPP_GADGET_MODEL = "otherapp.CustomGadget"
+
+# tests.featureapp uses every schema feature on purpose; Django warns about
+# the ones the current backend lacks (and skips them, as it should).
+SILENCED_SYSTEM_CHECKS = [
+    "fields.W163",  # db_comment
+    "models.W027",  # check constraints
+    "models.W036",  # conditional unique constraints
+    "models.W037",  # conditional indexes
+    "models.W038",  # deferrable unique constraints
+    "models.W039",  # unique constraints with include
+    "models.W040",  # indexes with include
+    "models.W043",  # expression indexes
+    "models.W044",  # unique constraints on expressions
+    "models.W046",  # db_table_comment
+    "models.W047",  # nulls_distinct
+]
