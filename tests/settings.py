@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "tests.featureapp",
     "tests.otherapp",
     "tests.twinapp",
+    "tests.historyapp",
 ]
 
 
