@@ -70,7 +70,7 @@ def automigrate(
     )
     report.heading("Running automigrate:")
     _run(plan, connection, report)
-    recorded = _record_history(connection, plan, report)
+    recorded = _record_history(connection, plan.models, report)
     emit_post_migrate_signal(
         verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
     )
@@ -131,8 +131,8 @@ def _run(plan: RecreatePlan, connection: BaseDatabaseWrapper, report: Reporter) 
         raise AutomigrateError(f"Automigrate failed: {_first_line(error)}. {undone}") from error
 
 
-def _record_history(connection, plan: RecreatePlan, report: Reporter) -> list[tuple[str, str]]:
-    app_labels = {model._meta.app_label for model in plan.models}
+def _record_history(connection, chosen, report: Reporter) -> list[tuple[str, str]]:
+    app_labels = {model._meta.app_label for model in chosen}
     keys, skipped = migrations_to_record(connection, app_labels)
     record_applied(connection, keys)
     for app_label in sorted({key[0] for key in keys}):

@@ -1,0 +1,267 @@
+"""Two snapshots -> the steps that turn the live schema into the desired one.
+
+A pure function of its inputs (``diff``): it reads no database, so a plan can
+be printed, tested and applied. Columns are matched by name; indexes and
+constraints by what they are (kind, columns, definition), never by name, so
+a name chosen differently by ``migrate``'s history is not a difference.
+
+SQLite cannot alter most of a table in place; as Django does, any table that
+differs there is rebuilt (a new table, rows copied, old one dropped).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .snapshot import LIST_KINDS, Record, Snapshot
+
+# The order steps run in on PostgreSQL and MySQL: drops of keys first (MySQL
+# refuses to drop an index a foreign key uses), adds of keys last.
+STEP_ORDER = [
+    "drop_foreign_key",
+    "drop_constraint",
+    "drop_index",
+    "create_table",
+    "rebuild_table",
+    "add_column",
+    "alter_column",
+    "drop_column",
+    "alter_table_comment",
+    "add_index",
+    "add_constraint",
+    "add_foreign_key",
+]
+
+
+@dataclass
+class Step:
+    kind: str
+    table: str
+    # The column, index or constraint the step is about ("" for a table).
+    name: str = ""
+    # What differs, for people: "type varchar(200) -> varchar(50)".
+    detail: str = ""
+    # What applying the step needs: the live and desired records.
+    live: Any = None
+    desired: Any = None
+    # For constraint and index steps: the snapshot list they belong to.
+    item_kind: str = ""
+    # Filled by risks.measure(): what the step would do to existing rows.
+    loss: str = ""
+    impossible: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        subject = f"{self.table}.{self.name}" if self.name else self.table
+        words = self.kind.replace("_", " ").capitalize()
+        return f"{words} {subject}" + (f": {self.detail}" if self.detail else "")
+
+
+def diff(live: Snapshot, desired: Snapshot, vendor: str) -> list[Step]:
+    steps: list[Step] = []
+    for table in sorted(desired):
+        if table not in live:
+            steps.append(Step("create_table", table))
+        elif vendor == "sqlite":
+            steps.extend(_rebuild_if_different(table, live[table], desired[table]))
+        else:
+            steps.extend(_diff_table(table, live[table], desired[table], vendor))
+    steps.sort(key=lambda step: STEP_ORDER.index(step.kind))
+    return steps
+
+
+def _content(item: dict) -> str:
+    """An index or constraint without its name, as a comparable key."""
+    return json.dumps({k: v for k, v in item.items() if k != "name"}, sort_keys=True)
+
+
+def _rebuild_if_different(table: str, live: Record, desired: Record) -> list[Step]:
+    differences = _column_changes(live, desired) + _item_changes(live, desired)
+    if not differences:
+        return []
+    return [Step("rebuild_table", table, detail="; ".join(differences), live=live, desired=desired)]
+
+
+def _column_changes(live: Record, desired: Record) -> list[str]:
+    changes = [f"add column {c}" for c in desired["columns"] if c not in live["columns"]]
+    changes += [f"drop column {c}" for c in live["columns"] if c not in desired["columns"]]
+    for column, wanted in desired["columns"].items():
+        have = live["columns"].get(column)
+        if have is not None and have != wanted:
+            changes.append(f"alter column {column} ({_what_differs(have, wanted)})")
+    return changes
+
+
+def _item_changes(live: Record, desired: Record) -> list[str]:
+    changes = []
+    if _content(live.get("primary_key") or {}) != _content(desired.get("primary_key") or {}):
+        changes.append("primary key")
+    for kind, label in LIST_KINDS.items():
+        have = sorted(_content(i) for i in live.get(kind, []))
+        want = sorted(_content(i) for i in desired.get(kind, []))
+        if have != want:
+            changes.append(f"{label}s")
+    if live.get("comment") != desired.get("comment"):
+        changes.append("table comment")
+    return changes
+
+
+def _what_differs(have: dict, wanted: dict) -> str:
+    return ", ".join(
+        f"{key} {have.get(key)!r} -> {wanted.get(key)!r}"
+        for key in sorted(have.keys() | wanted.keys())
+        if have.get(key) != wanted.get(key)
+    )
+
+
+def _diff_table(table: str, live: Record, desired: Record, vendor: str) -> list[Step]:
+    steps: list[Step] = []
+    retyped: set[str] = set()
+    for column, wanted in desired["columns"].items():
+        have = live["columns"].get(column)
+        if have is None:
+            steps.append(Step("add_column", table, column, desired=wanted))
+        elif have != wanted:
+            if have.get("type") != wanted.get("type"):
+                retyped.add(column)
+            detail = _what_differs(have, wanted)
+            step = Step("alter_column", table, column, detail, live=have, desired=wanted)
+            if have.get("identity") != wanted.get("identity"):
+                step.impossible = (
+                    f"{table}.{column}: adding or removing auto-increment/identity is not "
+                    "supported by autoupdate yet; use automigrate for this model"
+                )
+            steps.append(step)
+    for column, have in live["columns"].items():
+        if column not in desired["columns"]:
+            steps.append(Step("drop_column", table, column, live=have))
+    dropped = {s.name for s in steps if s.kind == "drop_column"}
+    steps.extend(_diff_primary_key(table, live, desired))
+    item_steps = _diff_items(table, live, desired, retyped | dropped)
+    if vendor == "mysql":
+        item_steps += _free_indexes_used_by_foreign_keys(table, live, desired, item_steps)
+    steps.extend(item_steps)
+    if live.get("comment") != desired.get("comment"):
+        detail = f"{live.get('comment')!r} -> {desired.get('comment')!r}"
+        steps.append(Step("alter_table_comment", table, detail=detail, desired=desired))
+    return steps
+
+
+def _diff_primary_key(table: str, live: Record, desired: Record) -> list[Step]:
+    have, want = live.get("primary_key") or {}, desired.get("primary_key") or {}
+    if _content(have) == _content(want):
+        return []
+    step = Step(
+        "alter_column",
+        table,
+        ",".join(want.get("columns", [])),
+        f"primary key {have.get('columns')} -> {want.get('columns')}",
+    )
+    step.impossible = "changing a primary key is not supported by autoupdate yet"
+    return [step]
+
+
+_ADD_KIND = {"foreign_keys": "add_foreign_key", "indexes": "add_index"}
+_DROP_KIND = {"foreign_keys": "drop_foreign_key", "indexes": "drop_index"}
+
+
+def _diff_items(table: str, live: Record, desired: Record, changed_columns: set[str]) -> list[Step]:
+    """Indexes and constraints to drop and add, matched by content.
+
+    Foreign keys on a column whose type changes (or that reference one) are
+    dropped and re-added around the change: MySQL refuses the change otherwise.
+    """
+    steps = []
+    for kind in LIST_KINDS:
+        wanted = [_content(i) for i in desired.get(kind, [])]
+        remaining = list(wanted)
+        for item in live.get(kind, []):
+            key = _content(item)
+            touched = kind == "foreign_keys" and _touches(item, changed_columns)
+            if key in remaining and not touched:
+                remaining.remove(key)
+                continue
+            steps.append(
+                Step(
+                    _DROP_KIND.get(kind, "drop_constraint"),
+                    table,
+                    item["name"],
+                    _label(kind, item),
+                    live=item,
+                    item_kind=kind,
+                )
+            )
+        for item in desired.get(kind, []):
+            key = _content(item)
+            if key in remaining:
+                remaining.remove(key)
+                steps.append(
+                    Step(
+                        _ADD_KIND.get(kind, "add_constraint"),
+                        table,
+                        item["name"],
+                        _label(kind, item),
+                        desired=item,
+                        item_kind=kind,
+                    )
+                )
+    return steps
+
+
+def _touches(foreign_key: dict, columns: set[str]) -> bool:
+    return bool(set(foreign_key.get("columns", [])) & columns)
+
+
+def _label(kind: str, item: dict) -> str:
+    columns = item.get("columns") or []
+    shown = [c if isinstance(c, str) else c.get("column") or c.get("expression") for c in columns]
+    text = f"{LIST_KINDS[kind]} on ({', '.join(str(c) for c in shown)})"
+    if kind == "foreign_keys":
+        text += f" -> {item.get('ref_table')}"
+    return text
+
+
+def _free_indexes_used_by_foreign_keys(
+    table: str, live: Record, desired: Record, item_steps: list[Step]
+) -> list[Step]:
+    """MySQL will not drop an index a foreign key uses: drop that foreign key
+    first and add it back after the new indexes exist."""
+    dropped_indexes = [
+        s.live for s in item_steps if s.kind in ("drop_index", "drop_constraint") and s.live
+    ]
+    dropped_keys = {s.name for s in item_steps if s.kind == "drop_foreign_key"}
+    wanted = {_content(fk): fk for fk in desired.get("foreign_keys", [])}
+    extra = []
+    for fk in live.get("foreign_keys", []):
+        if fk["name"] in dropped_keys or _content(fk) not in wanted:
+            continue
+        if any(_leads(fk["columns"], _index_columns(index)) for index in dropped_indexes):
+            desired_fk = wanted[_content(fk)]
+            label = _label("foreign_keys", fk)
+            extra.append(
+                Step(
+                    "drop_foreign_key", table, fk["name"], label, live=fk, item_kind="foreign_keys"
+                )
+            )
+            extra.append(
+                Step(
+                    "add_foreign_key",
+                    table,
+                    desired_fk["name"],
+                    label,
+                    desired=desired_fk,
+                    item_kind="foreign_keys",
+                )
+            )
+    return extra
+
+
+def _index_columns(index: dict) -> list[str]:
+    keys = index.get("keys") or index.get("columns") or []
+    return [k if isinstance(k, str) else k.get("column") for k in keys]
+
+
+def _leads(columns: list[str], index_columns: list[str]) -> bool:
+    return index_columns[: len(columns)] == columns

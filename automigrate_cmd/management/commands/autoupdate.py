@@ -1,0 +1,97 @@
+"""``manage.py autoupdate``: alter the database until it matches the models."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from automigrate_cmd.api import connection_for
+from automigrate_cmd.exceptions import AutomigrateError, Cancelled
+from automigrate_cmd.update import SyncPlan, autoupdate
+
+
+class Command(BaseCommand):
+    help = (
+        "Alters the tables of all models (or of the named apps and models) until they match "
+        "the current model definitions, keeping the data. Steps that would lose data are "
+        "refused unless confirmed."
+    )
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "labels",
+            nargs="*",
+            metavar="LABEL",
+            help="app_label, app_label.ModelName or ModelName (case-insensitive). "
+            "None: every model the database may hold.",
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            choices=tuple(connections),
+            help='Nominates a database to update. Defaults to the "default" database.',
+        )
+        parser.add_argument(
+            "--noinput",
+            "--no-input",
+            action="store_false",
+            dest="interactive",
+            help="Do not ask: steps that would lose data are refused (see --accept-data-loss).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print the planned changes and the SQL they would run; change nothing.",
+        )
+        parser.add_argument(
+            "--accept-data-loss",
+            action="store_true",
+            help="Apply steps that lose data (the plan lists them with their row counts).",
+        )
+        parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
+
+    def handle(self, *args, **options):
+        using = options["database"]
+        self.verbosity = options["verbosity"]
+        try:
+            connection_for(using)
+            if not options["skip_checks"]:
+                self.check(databases=[using])
+            result = autoupdate(
+                options["labels"] or None,
+                using,
+                dry_run=options["dry_run"],
+                accept_data_loss=options["accept_data_loss"],
+                confirm_loss=self.confirm_loss if options["interactive"] else None,
+                verbosity=self.verbosity,
+                stdout=self.stdout,
+                style=self.style,
+                interactive=options["interactive"],
+            )
+        except Cancelled as cancelled:
+            self.stdout.write(str(cancelled))
+            return
+        except AutomigrateError as error:
+            raise CommandError(str(error)) from error
+        if options["dry_run"]:
+            self.print_sql(result.sql)
+
+    def confirm_loss(self, plan: SyncPlan) -> bool | None:
+        if not sys.stdin.isatty():
+            return None  # cannot ask: refused, naming the losses and --accept-data-loss
+        self.stdout.write("These changes lose data:")
+        for loss in plan.losses:
+            self.stdout.write(f"  {loss}")
+        answer = input("    Type 'yes' to apply them anyway, or 'no' to cancel: ")
+        return answer.strip().lower() == "yes"
+
+    def print_sql(self, sql: list[str]) -> None:
+        if not sql:
+            self.stdout.write("No changes: the database matches the models.")
+            return
+        self.stdout.write(
+            self.style.MIGRATE_HEADING("SQL it would run (dry run, nothing was changed):")
+        )
+        for statement in sql:
+            self.stdout.write(statement)

@@ -1,0 +1,242 @@
+"""Applies an autoupdate plan through the schema editor.
+
+Tables and columns the models add are created by Django (``create_model``,
+``add_field``), so every backend's DDL rules apply. Indexes and constraints
+are given the definition the scratch build of the models got from the same
+server (``pg_get_indexdef``/``pg_get_constraintdef``, ``SHOW CREATE TABLE``),
+so the live schema ends up as the database itself renders the models.
+SQLite tables that differ are rebuilt the way Django rebuilds them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+from .diff import Step
+from .report import Reporter
+from .scratch import Desired
+
+
+class SyncContext:
+    """What applying steps needs besides the steps."""
+
+    def __init__(
+        self,
+        connection: BaseDatabaseWrapper,
+        editor: BaseDatabaseSchemaEditor,
+        models_by_table: dict[str, type[models.Model]],
+        desired: Desired,
+    ):
+        self.connection = connection
+        self.editor = editor
+        self.models_by_table = models_by_table
+        self.desired = desired
+        self.qn = editor.quote_name
+
+    def field(self, table: str, column: str) -> models.Field:
+        model = self.models_by_table[table]
+        return next(f for f in model._meta.local_concrete_fields if f.column == column)
+
+    def execute(self, sql: str, params=()) -> None:
+        self.editor.execute(sql, params or None)
+
+
+def apply_steps(
+    steps: list[Step],
+    connection: BaseDatabaseWrapper,
+    models_by_table: dict[str, type[models.Model]],
+    desired: Desired,
+    report: Reporter,
+    collect_sql: bool = False,
+) -> list[str]:
+    with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
+        context = SyncContext(connection, editor, models_by_table, desired)
+        for step in steps:
+            with report.step(step.describe()):
+                _APPLY[step.kind](context, step)
+        if editor.deferred_sql:
+            with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
+                for sql in editor.deferred_sql:
+                    editor.execute(sql)
+                editor.deferred_sql = []
+    return list(editor.collected_sql) if collect_sql else []
+
+
+# --- tables and columns ----------------------------------------------------
+
+
+def _create_table(context: SyncContext, step: Step) -> None:
+    context.editor.create_model(context.models_by_table[step.table])
+
+
+def _add_column(context: SyncContext, step: Step) -> None:
+    field = context.field(step.table, step.name)
+    model = context.models_by_table[step.table]
+    if context.connection.vendor == "sqlite":
+        context.editor.add_field(model, field)
+    else:
+        # Only the column: its indexes and constraints are separate steps.
+        context.editor.add_field(model, _bare(field))
+
+
+def _bare(field: models.Field) -> models.Field:
+    """A copy of ``field`` that adds a column and nothing else."""
+    bare = object.__new__(type(field))
+    bare.__dict__ = {**field.__dict__, "_unique": False, "db_index": False}
+    if field.remote_field:
+        bare.db_constraint = False
+    bare.db_check = lambda connection: None
+    return bare
+
+
+def _drop_column(context: SyncContext, step: Step) -> None:
+    context.execute(f"ALTER TABLE {context.qn(step.table)} DROP COLUMN {context.qn(step.name)}")
+
+
+def _alter_column(context: SyncContext, step: Step) -> None:
+    if context.connection.vendor == "mysql":
+        line = context.desired.mysql_lines[step.table]["columns"][step.name]
+        context.execute(f"ALTER TABLE {context.qn(step.table)} MODIFY {line}")
+    else:
+        _alter_column_postgresql(context, step)
+
+
+def _alter_column_postgresql(context: SyncContext, step: Step) -> None:
+    have, want = step.live, step.desired
+    table, column = context.qn(step.table), context.qn(step.name)
+    alter = f"ALTER TABLE {table} ALTER COLUMN {column}"
+    if have.get("generated") or want.get("generated"):
+        # Generated columns cannot be altered: drop and add again.
+        _drop_column(context, step)
+        _add_column(context, Step("add_column", step.table, step.name, desired=want))
+        return
+    if have["type"] != want["type"] or have.get("collation") != want.get("collation"):
+        collate = f" COLLATE {context.qn(want['collation'])}" if want.get("collation") else ""
+        context.execute(f"{alter} TYPE {want['type']}{collate} USING {column}::{want['type']}")
+    wanted_sequence = want.get("sequence") or {}
+    if have.get("sequence") != want.get("sequence") and wanted_sequence.get("type"):
+        # An identity column's sequence keeps its own type: widen it with the column.
+        sequence = _serial_sequence(context, step)
+        if sequence:
+            context.execute(f"ALTER SEQUENCE {sequence} AS {wanted_sequence['type']}")
+    if have.get("null") != want.get("null"):
+        context.execute(f"{alter} {'DROP' if want['null'] else 'SET'} NOT NULL")
+    if have.get("default") != want.get("default"):
+        if want.get("default") is None:
+            context.execute(f"{alter} DROP DEFAULT")
+        else:
+            context.execute(f"{alter} SET DEFAULT {want['default']}")
+    if have.get("comment") != want.get("comment"):
+        context.execute(f"COMMENT ON COLUMN {table}.{column} IS %s", [want.get("comment")])
+
+
+def _serial_sequence(context: SyncContext, step: Step) -> str | None:
+    with context.connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [context.qn(step.table), step.name])
+        return cursor.fetchone()[0]
+
+
+def _alter_table_comment(context: SyncContext, step: Step) -> None:
+    comment = step.desired.get("comment")
+    if context.connection.vendor == "mysql":
+        context.execute(f"ALTER TABLE {context.qn(step.table)} COMMENT = %s", [comment or ""])
+    else:
+        context.execute(f"COMMENT ON TABLE {context.qn(step.table)} IS %s", [comment])
+
+
+def _rebuild_table(context: SyncContext, step: Step) -> None:
+    """SQLite: bring the columns the model adds in, then let Django rebuild
+    the table from the model (copying every column, dropping the rest)."""
+    model = context.models_by_table[step.table]
+    table = context.qn(step.table)
+    for column in step.desired["columns"]:
+        if column in step.live["columns"]:
+            continue
+        field = context.field(step.table, column)
+        if field.generated:
+            continue  # computed by the rebuilt table itself
+        context.execute(f"ALTER TABLE {table} ADD COLUMN {context.qn(column)} NULL")
+        value_sql, params = _initial_value(context, field)
+        context.execute(f"UPDATE {table} SET {context.qn(column)} = {value_sql}", params)
+    context.editor._remake_table(model)
+
+
+def _initial_value(context: SyncContext, field: models.Field) -> tuple[str, list]:
+    """What existing rows get in a new column: db_default, else the default."""
+    if field.db_default is not models.NOT_PROVIDED:
+        return context.editor.db_default_sql(field)
+    return "%s", [context.editor.effective_default(field)]
+
+
+# --- indexes and constraints -------------------------------------------------
+
+
+def _drop_foreign_key(context: SyncContext, step: Step) -> None:
+    table, name = context.qn(step.table), context.qn(step.name)
+    if context.connection.vendor == "mysql":
+        context.execute(f"ALTER TABLE {table} DROP FOREIGN KEY {name}")
+    else:
+        context.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+
+
+def _drop_constraint(context: SyncContext, step: Step) -> None:
+    table, name = context.qn(step.table), context.qn(step.name)
+    if context.connection.vendor == "mysql" and step.item_kind == "uniques":
+        context.execute(f"ALTER TABLE {table} DROP INDEX {name}")
+    else:
+        context.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+
+
+def _drop_index(context: SyncContext, step: Step) -> None:
+    if context.connection.vendor == "mysql":
+        context.execute(f"ALTER TABLE {context.qn(step.table)} DROP INDEX {context.qn(step.name)}")
+    else:
+        context.execute(f"DROP INDEX {context.qn(step.name)}")
+
+
+def _add_index(context: SyncContext, step: Step) -> None:
+    if context.connection.vendor == "mysql":
+        _add_mysql_line(context, step, "keys")
+        return
+    item = step.desired
+    unique = "UNIQUE " if item.get("unique") else ""
+    context.execute(
+        f"CREATE {unique}INDEX {context.qn(item['name'])} ON {context.qn(step.table)} "
+        f"{item['definition']}"
+    )
+
+
+def _add_constraint(context: SyncContext, step: Step) -> None:
+    if context.connection.vendor == "mysql":
+        _add_mysql_line(context, step, "keys" if step.item_kind == "uniques" else "constraints")
+        return
+    item = step.desired
+    # pg_get_constraintdef's text; check records keep it under "check".
+    definition = item.get("definition") or item["check"]
+    context.execute(
+        f"ALTER TABLE {context.qn(step.table)} ADD CONSTRAINT {context.qn(item['name'])} "
+        f"{definition}"
+    )
+
+
+def _add_mysql_line(context: SyncContext, step: Step, group: str) -> None:
+    line = context.desired.mysql_lines[step.table][group][step.desired["name"]]
+    context.execute(f"ALTER TABLE {context.qn(step.table)} ADD {line}")
+
+
+_APPLY = {
+    "create_table": _create_table,
+    "rebuild_table": _rebuild_table,
+    "add_column": _add_column,
+    "alter_column": _alter_column,
+    "drop_column": _drop_column,
+    "alter_table_comment": _alter_table_comment,
+    "drop_foreign_key": _drop_foreign_key,
+    "drop_constraint": _drop_constraint,
+    "drop_index": _drop_index,
+    "add_index": _add_index,
+    "add_constraint": _add_constraint,
+    "add_foreign_key": _add_constraint,
+}

@@ -1,0 +1,184 @@
+"""``autoupdate()``: alter the live schema until it matches the models,
+keeping the data. Inspect -> diff -> measure -> apply, each in its module:
+
+- ``scratch.desired_schema``: the models built where the server renders them;
+- ``snapshot.inspect_schema``: the live tables, read the same way;
+- ``diff.diff``: the steps between the two (a pure function);
+- ``risks.measure``: what each step would do to the rows there;
+- ``sync.apply_steps``: the steps through the schema editor.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from django.apps import apps as global_apps
+from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from .api import _first_line, _record_history, connection_for
+from .catalog import existing_tables
+from .diff import Step, diff
+from .exceptions import AutomigrateError, Cancelled, Refused
+from .rendering import as_migrate_builds_them
+from .report import Reporter
+from .risks import measure
+from .scratch import Desired, desired_schema
+from .selection import Label, select_models, syncable_models, tables_of
+from .snapshot import inspect_schema
+from .sync import apply_steps
+
+
+@dataclass
+class SyncPlan:
+    using: str
+    models: list[type[models.Model]]
+    steps: list[Step]
+    unmanaged_tables: list[str] = field(default_factory=list)
+
+    @property
+    def losses(self) -> list[str]:
+        return [step.loss for step in self.steps if step.loss]
+
+    @property
+    def impossible(self) -> list[str]:
+        return [step.impossible for step in self.steps if step.impossible]
+
+
+@dataclass
+class SyncResult:
+    plan: SyncPlan
+    sql: list[str] = field(default_factory=list)
+    applied: bool = False
+
+
+def autoupdate(
+    labels: Label | Iterable[Label] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+    *,
+    dry_run: bool = False,
+    accept_data_loss: bool = False,
+    confirm_loss: Callable[[SyncPlan], bool | None] | None = None,
+    verbosity: int = 0,
+    stdout: TextIO | None = None,
+    style=None,
+    interactive: bool = False,
+) -> SyncResult:
+    """Alter the tables of the models ``labels`` names until they match.
+
+    Steps that would lose data are refused (:class:`Refused`, naming each with
+    its row counts) unless ``accept_data_loss``, or ``confirm_loss`` says yes;
+    steps that cannot succeed on the rows there are refused always.
+    """
+    report = Reporter(stdout, style, verbosity)
+    connection = connection_for(using)
+    chosen = select_models(labels, using)
+    report.heading("Operations to perform:")
+    report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
+    plan, desired, models_by_table = _plan(chosen, connection)
+    _show_plan(plan, report)
+    if plan.impossible:
+        raise Refused("Cannot apply: " + "; ".join(plan.impossible) + ". Nothing was changed.")
+    if dry_run:
+        sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True)
+        return SyncResult(plan, sql=sql)
+    if plan.losses and not accept_data_loss:
+        # confirm_loss answers True or False, or None when it cannot ask.
+        answered = confirm_loss(plan) if confirm_loss is not None else None
+        if answered is False:
+            raise Cancelled("Autoupdate cancelled; nothing was changed.")
+        if answered is None:
+            raise Refused(
+                "Refusing to lose data: " + "; ".join(plan.losses) + ". Pass --accept-data-loss "
+                "(accept_data_loss=True) to apply anyway. Nothing was changed."
+            )
+    if not plan.steps:
+        report.line("  No changes: the database matches the models.")
+        return SyncResult(plan)
+    signal_out = stdout or io.StringIO()
+    emit_pre_migrate_signal(
+        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
+    )
+    report.heading("Running autoupdate:")
+    _apply(plan, connection, models_by_table, desired, report)
+    _record_history(connection, chosen, report)
+    emit_post_migrate_signal(
+        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
+    )
+    report.line(
+        report.style.SUCCESS(
+            f"Autoupdate done on database '{using}': {len(plan.steps)} change(s) applied."
+        )
+    )
+    return SyncResult(plan, applied=True)
+
+
+def _plan(chosen, connection: BaseDatabaseWrapper):
+    to_create = as_migrate_builds_them(chosen)
+    models_by_table = _models_by_table(to_create)
+    try:
+        live = inspect_schema(connection, models_by_table)
+        desired = desired_schema(connection, to_create)
+        steps = diff(live, desired.snapshot, connection.vendor)
+        measure(steps, connection, _fields_by_column(models_by_table))
+        unmanaged = _unmanaged_tables(connection)
+    except DatabaseError as error:
+        raise AutomigrateError(f"Could not inspect the database: {_first_line(error)}") from error
+    return SyncPlan(connection.alias, chosen, steps, unmanaged), desired, models_by_table
+
+
+def _models_by_table(to_create) -> dict[str, type[models.Model]]:
+    found = {}
+    for model in to_create:
+        found[model._meta.db_table] = model
+        for m2m in model._meta.local_many_to_many:
+            through = m2m.remote_field.through
+            if through._meta.auto_created:
+                found[through._meta.db_table] = through
+    return found
+
+
+def _fields_by_column(models_by_table) -> dict[tuple[str, str], models.Field]:
+    return {
+        (table, f.column): f
+        for table, model in models_by_table.items()
+        for f in model._meta.local_concrete_fields
+    }
+
+
+def _unmanaged_tables(connection: BaseDatabaseWrapper) -> list[str]:
+    """Tables no model that this database holds owns: never touched."""
+    owned = {t for m in syncable_models(connection.alias) for t in tables_of(m)}
+    owned.add("django_migrations")
+    return sorted(existing_tables(connection) - owned)
+
+
+def _show_plan(plan: SyncPlan, report: Reporter) -> None:
+    if plan.unmanaged_tables:
+        report.line(
+            "  Not managed by these models (left alone): " + ", ".join(plan.unmanaged_tables),
+            level=2,
+        )
+    if not plan.steps:
+        return
+    report.heading("Planned changes:")
+    for step in plan.steps:
+        warning = step.impossible or step.loss
+        line = f"  - {step.describe()}"
+        report.line(report.style.WARNING(f"{line}  [{warning}]") if warning else line)
+
+
+def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report) -> None:
+    try:
+        apply_steps(plan.steps, connection, models_by_table, desired, report)
+    except DatabaseError as error:
+        undone = (
+            "Nothing was changed (the run was rolled back)."
+            if connection.features.can_rollback_ddl
+            else "The database does not roll back DDL: fix the cause and run autoupdate again."
+        )
+        raise AutomigrateError(f"Autoupdate failed: {_first_line(error)}. {undone}") from error
