@@ -2,6 +2,7 @@
 
 from .api import AutomigrateResult, automigrate
 from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, LabelError, Refused
+from .update import SyncResult, autoupdate
 
 __all__ = [
     "AutomigrateError",
@@ -10,5 +11,7 @@ __all__ = [
     "DatabaseUnavailable",
     "LabelError",
     "Refused",
+    "SyncResult",
     "automigrate",
+    "autoupdate",
 ]

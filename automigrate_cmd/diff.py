@@ -98,11 +98,11 @@ def _item_changes(live: Record, desired: Record) -> list[str]:
     changes = []
     if _content(live.get("primary_key") or {}) != _content(desired.get("primary_key") or {}):
         changes.append("primary key")
-    for kind, label in LIST_KINDS.items():
+    for kind in LIST_KINDS:
         have = sorted(_content(i) for i in live.get(kind, []))
         want = sorted(_content(i) for i in desired.get(kind, []))
         if have != want:
-            changes.append(f"{label}s")
+            changes.append(kind.replace("_", " "))
     if live.get("comment") != desired.get("comment"):
         changes.append("table comment")
     return changes

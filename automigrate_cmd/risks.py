@@ -80,7 +80,8 @@ def _measure_alter(step: Step, connection, column: str, have: dict, want: dict, 
             nulls = cursor.fetchone()[0]
         if nulls:
             step.impossible = (
-                f"{step.table}.{column}: becomes NOT NULL, {rows_text(nulls)} are NULL; "
+                f"{step.table}.{column}: becomes NOT NULL, {rows_text(nulls)} "
+                f"{'is' if nulls == 1 else 'are'} NULL; "
                 "fill them first or keep null=True"
             )
     if have.get("type") != want.get("type") and not _widens(have["type"], want["type"]):
@@ -99,7 +100,8 @@ def _measure_retype(step: Step, connection, column: str, old: str, new: str, qn)
             longer = cursor.fetchone()[0]
         if longer:
             step.loss = (
-                f"{step.table}.{column}: {old} -> {new}, {rows_text(longer)} hold longer values"
+                f"{step.table}.{column}: {old} -> {new}, {rows_text(longer)} "
+                f"{'holds' if longer == 1 else 'hold'} longer values"
             )
         return
     values = _non_null(connection, step.table, column)

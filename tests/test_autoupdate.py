@@ -200,7 +200,7 @@ def test_shrinking_with_longer_values_is_refused():
     seed()
     alter(Todo, "title", models.CharField(max_length=300))
     Todo.objects.create(title="x" * 250)
-    with pytest.raises(Refused, match=r"todolist_todo.title: .* 1 row hold longer values"):
+    with pytest.raises(Refused, match=r"todolist_todo.title: .* 1 row holds longer values"):
         autoupdate("todolist")
     assert Todo.objects.filter(title="x" * 250).exists()
 
@@ -209,7 +209,7 @@ def test_not_null_with_nulls_is_impossible_even_with_consent():
     seed()
     alter(Todo, "title", models.CharField(max_length=200, null=True))
     Todo.objects.create(title=None)
-    with pytest.raises(Refused, match="becomes NOT NULL, 1 row are NULL"):
+    with pytest.raises(Refused, match="becomes NOT NULL, 1 row is NULL"):
         autoupdate("todolist", accept_data_loss=True)
     assert Todo.objects.filter(title__isnull=True).count() == 1
 
