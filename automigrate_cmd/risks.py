@@ -18,6 +18,8 @@ from .plan import rows_text
 
 # Integer types by width: a change to an equal or wider one keeps every value.
 # Any other type change is counted as a possible loss.
+_BOUNDED_STRINGS = {"varchar", "character varying"}
+_TEXT_TYPES = _BOUNDED_STRINGS | {"text", "tinytext", "mediumtext", "longtext"}
 _INTEGER_BYTES = {"smallint": 2, "mediumint": 3, "integer": 4, "int": 4, "bigint": 8}
 
 
@@ -89,8 +91,9 @@ def _measure_alter(step: Step, connection, column: str, have: dict, want: dict, 
 
 
 def _measure_retype(step: Step, connection, column: str, old: str, new: str, qn) -> None:
-    old_length, new_length = _length(old), _length(new)
-    if old_length is not None and new_length is not None and _base(old) == _base(new):
+    new_length = _length(new)
+    if _base(old) in _TEXT_TYPES and _base(new) in _BOUNDED_STRINGS and new_length is not None:
+        # Strings into a bounded string: only longer values are at risk.
         length = "CHAR_LENGTH" if connection.vendor != "sqlite" else "LENGTH"
         with connection.cursor() as cursor:
             cursor.execute(
@@ -145,8 +148,7 @@ def _length(sql_type: str) -> int | None:
 def _widens(old: str, new: str) -> bool:
     """True when every value of ``old`` fits ``new`` unchanged."""
     old_base, new_base = _base(old), _base(new)
-    strings = {"varchar", "character varying", "char", "character"}
-    if old_base in strings and new_base in strings | {"text", "longtext", "mediumtext"}:
+    if old_base in _BOUNDED_STRINGS and new_base in _TEXT_TYPES:
         old_length, new_length = _length(old), _length(new)
         return new_length is None or (old_length is not None and new_length >= old_length)
     old_int = old_base.replace(" unsigned", "")

@@ -5,8 +5,12 @@ second alias, ``other``, points at a sibling database on the same server so
 that ``--database`` can be tested.
 """
 
+from pathlib import Path
+
+import django
+
 from todo_project.settings import *  # noqa: F403
-from todo_project.settings import BASE_DIR, DATABASES, INSTALLED_APPS
+from todo_project.settings import DATABASES, INSTALLED_APPS
 
 INSTALLED_APPS = [
     *INSTALLED_APPS,
@@ -17,6 +21,8 @@ INSTALLED_APPS = [
     "tests.otherapp",
     "tests.twinapp",
     "tests.historyapp",
+    # Database-level on_delete exists from Django 6.1 on.
+    *(["tests.dbdeleteapp"] if django.VERSION >= (6, 1) else []),
 ]
 
 
@@ -33,10 +39,12 @@ def _sibling(database: dict, suffix: str) -> dict:
 DATABASES = {**DATABASES, "other": _sibling(DATABASES["default"], "other")}
 
 # SQLite test databases live in files, not in memory, so that the tests can
-# run manage.py in a subprocess against the very database they inspect.
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    for _alias, _file in (("default", "test_db.sqlite3"), ("other", "test_db_other.sqlite3")):
-        DATABASES[_alias].setdefault("TEST", {})["NAME"] = str(BASE_DIR / _file)
+# run manage.py in a subprocess against the very database they inspect:
+# test_<name>.sqlite3 next to the database DATABASE_URL names.
+for _database in DATABASES.values():
+    if _database["ENGINE"].endswith("sqlite3"):
+        _path = Path(_database["NAME"])
+        _database.setdefault("TEST", {})["NAME"] = str(_path.with_name(f"test_{_path.name}"))
 
 DATABASE_ROUTERS = ["tests.routers.TestRouter"]
 

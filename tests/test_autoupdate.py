@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Callable
 
+import django
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, models
@@ -115,11 +116,27 @@ def title_had_an_index_and_comment():
     alter(Todo, "title", models.CharField(max_length=200, db_index=True, db_comment="old"))
 
 
-def title_was_text():
+def title_was_nullable():
+    alter(Todo, "title", models.CharField(max_length=200, null=True))
+
+
+def todo_list_pointed_at_images():
+    """A retargeted foreign key: the values are valid for the new target."""
+    alter(
+        Todo,
+        "todo_list",
+        models.ForeignKey(TodoListImage, models.CASCADE, null=True, db_column="todo_list_id"),
+    )
+
+
+def list_title_was_text():
     alter(TodoList, "title", models.TextField())
 
 
 EARLIER = [
+    title_was_nullable,
+    todo_list_pointed_at_images,
+    list_title_was_text,
     title_was_shorter,
     color_was_required,
     desc_did_not_exist,
@@ -219,7 +236,7 @@ def test_dry_run_changes_nothing_and_shows_sql():
     title_was_shorter()
     before = inspect_schema(connection, TABLES)
     out = io.StringIO()
-    call_command("autoupdate", "todolist", "--dry-run", stdout=out, no_color=True)
+    call_command("autoupdate", "todolist", "--dry-run", "--sql", stdout=out, no_color=True)
     assert "Planned changes:" in out.getvalue()
     # SQLite rebuilds the table; the others alter the column.
     assert re.search(
@@ -227,7 +244,12 @@ def test_dry_run_changes_nothing_and_shows_sql():
         out.getvalue(),
     )
     assert "SQL it would run (dry run, nothing was changed):" in out.getvalue()
+    assert "ALTER TABLE" in out.getvalue() or "CREATE TABLE" in out.getvalue()
     assert diff_schemas(before, inspect_schema(connection, TABLES)) == []
+    plain = io.StringIO()
+    call_command("autoupdate", "todolist", "--dry-run", stdout=plain, no_color=True)
+    assert "SQL it would run" not in plain.getvalue()
+    assert "Dry run: nothing was changed" in plain.getvalue()
 
 
 def test_command_refuses_loss_without_terminal_and_exits_1(run_manage):
@@ -285,3 +307,23 @@ def test_old_migration_state_reaches_the_latest_without_the_history(target):
     out = io.StringIO()
     call_command("migrate", "historyapp", stdout=out, no_color=True)
     assert "No migrations to apply." in out.getvalue()
+
+
+@pytest.mark.skipif(django.VERSION < (6, 1), reason="database-level on_delete is Django 6.1+")
+def test_database_level_on_delete_is_synced():
+    from tests.dbdeleteapp.models import Child, Parent
+
+    alter(Child, "cascade", models.ForeignKey(Parent, models.CASCADE, related_name="+"))
+    parent = Parent.objects.create(name="p")
+    Child.objects.create(cascade=parent)
+    live = inspect_schema(connection, ["dbdeleteapp_child"])["dbdeleteapp_child"]
+    assert {fk["on_delete"] for fk in live["foreign_keys"]} != {"CASCADE", "SET NULL"}
+
+    autoupdate("dbdeleteapp")
+
+    synced = inspect_schema(connection, ["dbdeleteapp_child"])["dbdeleteapp_child"]
+    by_column = {fk["columns"][0]: fk["on_delete"] for fk in synced["foreign_keys"]}
+    assert by_column == {"cascade_id": "CASCADE", "set_null_id": "SET NULL"}
+    with connection.cursor() as cursor:  # the database itself cascades now
+        cursor.execute("DELETE FROM dbdeleteapp_parent")
+    assert row_count("dbdeleteapp_child") == 0

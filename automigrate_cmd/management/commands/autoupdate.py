@@ -42,7 +42,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Print the planned changes and the SQL they would run; change nothing.",
+            help="Print the planned changes; change nothing. With -v 2 or --sql, also the SQL.",
+        )
+        parser.add_argument(
+            "--sql",
+            action="store_true",
+            help="With --dry-run: print the exact SQL the changes would run.",
         )
         parser.add_argument(
             "--accept-data-loss",
@@ -74,8 +79,10 @@ class Command(BaseCommand):
             return
         except AutomigrateError as error:
             raise CommandError(str(error)) from error
-        if options["dry_run"]:
+        if options["dry_run"] and (options["sql"] or self.verbosity >= 2):
             self.print_sql(result.sql)
+        elif options["dry_run"] and result.plan.steps:
+            self.stdout.write("Dry run: nothing was changed (--sql shows the SQL).")
 
     def confirm_loss(self, plan: SyncPlan) -> bool | None:
         if not sys.stdin.isatty():
