@@ -2,7 +2,7 @@
 
 from .api import AutomigrateResult, automigrate
 from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, LabelError, Refused
-from .update import SyncResult, autoupdate
+from .update import SyncPlan, SyncResult, autoupdate, check
 
 __all__ = [
     "AutomigrateError",
@@ -11,7 +11,9 @@ __all__ = [
     "DatabaseUnavailable",
     "LabelError",
     "Refused",
+    "SyncPlan",
     "SyncResult",
     "automigrate",
     "autoupdate",
+    "check",
 ]

@@ -16,6 +16,7 @@ from django.db.utils import ConnectionDoesNotExist
 from .apply import apply_plan
 from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, Refused
 from .history import migrations_to_record, record_applied
+from .locking import DEFAULT_TIMEOUT, schema_lock
 from .plan import RecreatePlan, build_plan, rows_text
 from .report import Reporter
 from .selection import Label, select_models
@@ -37,6 +38,7 @@ def automigrate(
     cascade: bool = False,
     dry_run: bool = False,
     confirm: Callable[[RecreatePlan], bool] | None = None,
+    lock_timeout: float | None = DEFAULT_TIMEOUT,
     verbosity: int = 0,
     stdout: TextIO | None = None,
     style=None,
@@ -54,28 +56,31 @@ def automigrate(
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
     chosen = select_models(labels, using)
+    if dry_run:
+        plan = _plan_and_show(chosen, connection, cascade, report)
+        sql = apply_plan(plan, connection, Reporter(), collect_sql=True)
+        return AutomigrateResult(plan, sql=sql, dry_run=True)
+    with schema_lock(connection, lock_timeout):
+        plan = _plan_and_show(chosen, connection, cascade, report)
+        if confirm is not None and (plan.drop or plan.empty) and not confirm(plan):
+            raise Cancelled("Automigrate cancelled; nothing was changed.")
+        signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
+        emit_pre_migrate_signal(verbosity, interactive, using, **signals)
+        report.heading("Running automigrate:")
+        _run(plan, connection, report)
+        recorded = _record_history(connection, plan.models, report)
+        emit_post_migrate_signal(verbosity, interactive, using, **signals)
+    _summarize(plan, report)
+    return AutomigrateResult(plan, recorded_migrations=recorded)
+
+
+def _plan_and_show(chosen, connection, cascade: bool, report: Reporter) -> RecreatePlan:
     plan = _plan(chosen, connection, cascade)
     report.heading("Operations to perform:")
     report.line("  Recreate tables for: " + ", ".join(m._meta.label for m in chosen))
     if plan.blockers:
         raise Refused(refusal_message(plan))
-    if dry_run:
-        sql = apply_plan(plan, connection, Reporter(), collect_sql=True)
-        return AutomigrateResult(plan, sql=sql, dry_run=True)
-    if confirm is not None and (plan.drop or plan.empty) and not confirm(plan):
-        raise Cancelled("Automigrate cancelled; nothing was changed.")
-    signal_out = stdout or io.StringIO()
-    emit_pre_migrate_signal(
-        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
-    )
-    report.heading("Running automigrate:")
-    _run(plan, connection, report)
-    recorded = _record_history(connection, plan.models, report)
-    emit_post_migrate_signal(
-        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
-    )
-    _summarize(plan, report)
-    return AutomigrateResult(plan, recorded_migrations=recorded)
+    return plan
 
 
 def connection_for(using: str) -> BaseDatabaseWrapper:

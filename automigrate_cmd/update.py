@@ -24,6 +24,7 @@ from .api import _first_line, _record_history, connection_for
 from .catalog import existing_tables
 from .diff import Step, diff
 from .exceptions import AutomigrateError, Cancelled, Refused
+from .locking import DEFAULT_TIMEOUT, schema_lock
 from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
@@ -63,6 +64,7 @@ def autoupdate(
     dry_run: bool = False,
     accept_data_loss: bool = False,
     confirm_loss: Callable[[SyncPlan], bool | None] | None = None,
+    lock_timeout: float | None = DEFAULT_TIMEOUT,
     verbosity: int = 0,
     stdout: TextIO | None = None,
     style=None,
@@ -72,49 +74,86 @@ def autoupdate(
 
     Steps that would lose data are refused (:class:`Refused`, naming each with
     its row counts) unless ``accept_data_loss``, or ``confirm_loss`` says yes;
-    steps that cannot succeed on the rows there are refused always.
+    steps that cannot succeed on the rows there are refused always. Runs
+    against one database are serialized by a lock (``lock_timeout`` seconds
+    at most); a run that waited plans again from what the other one left.
     """
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
     chosen = select_models(labels, using)
     report.heading("Operations to perform:")
     report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
-    plan, desired, models_by_table = _plan(chosen, connection)
-    _show_plan(plan, report)
-    if plan.impossible:
-        raise Refused("Cannot apply: " + "; ".join(plan.impossible) + ". Nothing was changed.")
     if dry_run:
+        plan, desired, models_by_table = _plan(chosen, connection)
+        _show_plan(plan, report)
+        _refuse_impossible(plan)
         sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True)
         return SyncResult(plan, sql=sql)
-    if plan.losses and not accept_data_loss:
-        # confirm_loss answers True or False, or None when it cannot ask.
-        answered = confirm_loss(plan) if confirm_loss is not None else None
-        if answered is False:
-            raise Cancelled("Autoupdate cancelled; nothing was changed.")
-        if answered is None:
-            raise Refused(
-                "Refusing to lose data: " + "; ".join(plan.losses) + ". Pass --accept-data-loss "
-                "(accept_data_loss=True) to apply anyway. Nothing was changed."
-            )
-    if not plan.steps:
-        report.line("  No changes: the database matches the models.")
-        return SyncResult(plan)
-    signal_out = stdout or io.StringIO()
-    emit_pre_migrate_signal(
-        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
-    )
-    report.heading("Running autoupdate:")
-    _apply(plan, connection, models_by_table, desired, report)
-    _record_history(connection, chosen, report)
-    emit_post_migrate_signal(
-        verbosity, interactive, using, stdout=signal_out, apps=global_apps, plan=[]
-    )
+    with schema_lock(connection, lock_timeout):
+        plan, desired, models_by_table = _plan(chosen, connection)
+        _show_plan(plan, report)
+        _refuse_impossible(plan)
+        if plan.losses and not accept_data_loss:
+            _ask_about_losses(plan, confirm_loss)
+        if not plan.steps:
+            report.line("  No changes: the database matches the models.")
+            return SyncResult(plan)
+        signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
+        emit_pre_migrate_signal(verbosity, interactive, using, **signals)
+        report.heading("Running autoupdate:")
+        _apply(plan, connection, models_by_table, desired, report)
+        _record_history(connection, chosen, report)
+        emit_post_migrate_signal(verbosity, interactive, using, **signals)
     report.line(
         report.style.SUCCESS(
             f"Autoupdate done on database '{using}': {len(plan.steps)} change(s) applied."
         )
     )
     return SyncResult(plan, applied=True)
+
+
+def check(labels: Label | Iterable[Label] | None = None, using: str = DEFAULT_DB_ALIAS) -> SyncPlan:
+    """The plan autoupdate would apply, changing nothing: empty when in sync."""
+    connection = connection_for(using)
+    plan, _desired, _models = _plan(select_models(labels, using), connection)
+    return plan
+
+
+def _refuse_impossible(plan: SyncPlan) -> None:
+    if plan.impossible:
+        raise Refused("Cannot apply: " + "; ".join(plan.impossible) + ". Nothing was changed.")
+
+
+def _ask_about_losses(plan: SyncPlan, confirm_loss) -> None:
+    # confirm_loss answers True or False, or None when it cannot ask.
+    answered = confirm_loss(plan) if confirm_loss is not None else None
+    if answered is False:
+        raise Cancelled("Autoupdate cancelled; nothing was changed.")
+    if answered is None:
+        raise Refused(
+            "Refusing to lose data: " + "; ".join(plan.losses) + ". Pass --accept-data-loss "
+            "(accept_data_loss=True) to apply anyway. Nothing was changed."
+        )
+
+
+def plan_as_json(plan: SyncPlan) -> dict:
+    """The plan for tools: ``autoupdate --json``."""
+    return {
+        "database": plan.using,
+        "in_sync": not plan.steps,
+        "steps": [
+            {
+                "kind": step.kind,
+                "table": step.table,
+                "name": step.name,
+                "detail": step.detail,
+                "description": step.describe(),
+                "data_loss": step.loss or None,
+                "impossible": step.impossible or None,
+            }
+            for step in plan.steps
+        ],
+    }
 
 
 def _plan(chosen, connection: BaseDatabaseWrapper):

@@ -7,6 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from automigrate_cmd.api import automigrate, connection_for
 from automigrate_cmd.exceptions import AutomigrateError, Cancelled, Refused
+from automigrate_cmd.locking import DEFAULT_TIMEOUT
 from automigrate_cmd.plan import RecreatePlan, describe_plan, rows_text
 
 
@@ -50,6 +51,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Also empty tables whose rows reference the recreated tables.",
         )
+        parser.add_argument(
+            "--lock-timeout",
+            type=float,
+            default=DEFAULT_TIMEOUT,
+            metavar="SECONDS",
+            help="How long to wait for another automigrate/autoupdate run on the same database "
+            f"to finish (default {DEFAULT_TIMEOUT:g}).",
+        )
         parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
 
     def handle(self, *args, **options):
@@ -65,6 +74,7 @@ class Command(BaseCommand):
                 cascade=options["cascade"],
                 dry_run=options["dry_run"],
                 confirm=self.confirm if options["interactive"] else None,
+                lock_timeout=options["lock_timeout"],
                 verbosity=options["verbosity"],
                 stdout=self.stdout,
                 style=self.style,

@@ -1,5 +1,6 @@
 """``manage.py autoupdate``: alter the database until it matches the models."""
 
+import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,7 +8,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from automigrate_cmd.api import connection_for
 from automigrate_cmd.exceptions import AutomigrateError, Cancelled
-from automigrate_cmd.update import SyncPlan, autoupdate
+from automigrate_cmd.locking import DEFAULT_TIMEOUT
+from automigrate_cmd.update import SyncPlan, autoupdate, check, plan_as_json
 
 
 class Command(BaseCommand):
@@ -50,25 +52,48 @@ class Command(BaseCommand):
             help="With --dry-run: print the exact SQL the changes would run.",
         )
         parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Change nothing; exit with status 1 (printing the plan) when the database "
+            "differs from the models, 0 when it matches.",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="Print the plan as JSON (and nothing else) for tools.",
+        )
+        parser.add_argument(
             "--accept-data-loss",
             action="store_true",
             help="Apply steps that lose data (the plan lists them with their row counts).",
+        )
+        parser.add_argument(
+            "--lock-timeout",
+            type=float,
+            default=DEFAULT_TIMEOUT,
+            metavar="SECONDS",
+            help="How long to wait for another automigrate/autoupdate run on the same database "
+            f"to finish (default {DEFAULT_TIMEOUT:g}).",
         )
         parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
 
     def handle(self, *args, **options):
         using = options["database"]
-        self.verbosity = options["verbosity"]
+        # --json prints the plan and nothing else.
+        self.verbosity = 0 if options["json"] else options["verbosity"]
         try:
             connection_for(using)
             if not options["skip_checks"]:
                 self.check(databases=[using])
+            if options["check"]:
+                return self.handle_check(options["labels"] or None, using, options["json"])
             result = autoupdate(
                 options["labels"] or None,
                 using,
                 dry_run=options["dry_run"],
                 accept_data_loss=options["accept_data_loss"],
                 confirm_loss=self.confirm_loss if options["interactive"] else None,
+                lock_timeout=options["lock_timeout"],
                 verbosity=self.verbosity,
                 stdout=self.stdout,
                 style=self.style,
@@ -79,10 +104,29 @@ class Command(BaseCommand):
             return
         except AutomigrateError as error:
             raise CommandError(str(error)) from error
-        if options["dry_run"] and (options["sql"] or self.verbosity >= 2):
+        if options["json"]:
+            self.stdout.write(json.dumps(plan_as_json(result.plan), indent=2))
+        elif options["dry_run"] and (options["sql"] or self.verbosity >= 2):
             self.print_sql(result.sql)
         elif options["dry_run"] and result.plan.steps:
             self.stdout.write("Dry run: nothing was changed (--sql shows the SQL).")
+
+    def handle_check(self, labels, using: str, as_json: bool) -> None:
+        plan = check(labels, using)
+        if as_json:
+            self.stdout.write(json.dumps(plan_as_json(plan), indent=2))
+        elif not plan.steps:
+            self.stdout.write(f"Database '{using}' matches the models.")
+        else:
+            self.stdout.write(
+                self.style.WARNING(f"Database '{using}' differs from the models:"),
+                self.style.WARNING,
+            )
+            for step in plan.steps:
+                warning = step.impossible or step.loss
+                self.stdout.write(f"  - {step.describe()}" + (f"  [{warning}]" if warning else ""))
+        if plan.steps:
+            sys.exit(1)
 
     def confirm_loss(self, plan: SyncPlan) -> bool | None:
         if not sys.stdin.isatty():

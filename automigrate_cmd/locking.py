@@ -1,0 +1,115 @@
+"""One schema change at a time per database.
+
+Several app instances may run ``autoupdate`` at start-up at the same moment;
+the second must wait for the first, then re-read the schema and find nothing
+left to do. The lock is the database's own where it has one:
+
+- PostgreSQL: a session-level advisory lock;
+- MySQL/MariaDB: ``GET_LOCK`` (named after the database);
+- SQLite: an exclusive ``flock`` on a file next to the database file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from .exceptions import AutomigrateError
+
+DEFAULT_TIMEOUT = 60.0
+_NAME = "automigrate_cmd schema lock"
+# PostgreSQL advisory locks are keyed by a 64-bit integer.
+_PG_KEY = zlib.crc32(_NAME.encode())
+
+
+class LockTimeout(AutomigrateError):
+    pass
+
+
+@contextmanager
+def schema_lock(
+    connection: BaseDatabaseWrapper, timeout: float | None = DEFAULT_TIMEOUT
+) -> Iterator[None]:
+    locker = _LOCKERS.get(connection.vendor)
+    if locker is None:
+        yield
+        return
+    with locker(connection, DEFAULT_TIMEOUT if timeout is None else timeout):
+        yield
+
+
+def _timed_out(connection: BaseDatabaseWrapper, timeout: float) -> LockTimeout:
+    return LockTimeout(
+        f"Another automigrate or autoupdate run holds the schema lock of database "
+        f"'{connection.alias}'; gave up after {timeout:g}s. Retry, or raise --lock-timeout."
+    )
+
+
+@contextmanager
+def _postgresql_lock(connection, timeout: float) -> Iterator[None]:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_PG_KEY])
+            if cursor.fetchone()[0]:
+                break
+            if time.monotonic() >= deadline:
+                raise _timed_out(connection, timeout)
+            time.sleep(0.1)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_PG_KEY])
+
+
+@contextmanager
+def _mysql_lock(connection, timeout: float) -> Iterator[None]:
+    name = f"{_NAME}:{connection.settings_dict['NAME']}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, %s)", [name, timeout])
+        if cursor.fetchone()[0] != 1:
+            raise _timed_out(connection, timeout)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
+
+
+@contextmanager
+def _sqlite_lock(connection, timeout: float) -> Iterator[None]:
+    name = str(connection.settings_dict["NAME"])
+    if connection.is_in_memory_db() or not name:
+        yield  # nobody else can see an in-memory database
+        return
+    deadline = time.monotonic() + timeout
+    descriptor = os.open(f"{name}.automigrate-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _timed_out(connection, timeout) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
+
+
+_LOCKERS = {
+    "postgresql": _postgresql_lock,
+    "mysql": _mysql_lock,
+    "sqlite": _sqlite_lock,
+}
