@@ -20,6 +20,8 @@ from .snapshot import LIST_KINDS, Record, Snapshot
 # The order steps run in on PostgreSQL and MySQL: drops of keys first (MySQL
 # refuses to drop an index a foreign key uses), adds of keys last.
 STEP_ORDER = [
+    "rename_table",
+    "rename_column",
     "drop_foreign_key",
     "drop_constraint",
     "drop_index",
@@ -70,6 +72,45 @@ def diff(live: Snapshot, desired: Snapshot, vendor: str) -> list[Step]:
             steps.extend(_diff_table(table, live[table], desired[table], vendor))
     steps.sort(key=lambda step: STEP_ORDER.index(step.kind))
     return steps
+
+
+def apply_renames(
+    live: Snapshot,
+    table_renames: dict[str, str],
+    column_renames: dict[tuple[str, str], str],
+) -> tuple[Snapshot, list[Step]]:
+    """The live snapshot as it will be after the renames the user asked for,
+    and the steps that do them. A rename whose old name is not there (or whose
+    new name already is) is left out: the plan then shows a drop and an add."""
+    renamed = json.loads(json.dumps(live))
+    steps = []
+    for new, old in sorted(table_renames.items()):
+        if old in renamed and new not in renamed:
+            renamed[new] = renamed.pop(old)
+            steps.append(Step("rename_table", new, detail=f"from {old}", extra={"old": old}))
+    for (table, new), old in sorted(column_renames.items()):
+        columns = renamed.get(table, {}).get("columns", {})
+        if old in columns and new not in columns:
+            columns[new] = columns.pop(old)
+            _rename_in_items(renamed[table], old, new)
+            steps.append(Step("rename_column", table, new, f"from {old}", extra={"old": old}))
+    return renamed, steps
+
+
+def _rename_in_items(record: Record, old: str, new: str) -> None:
+    """Indexes and constraints follow a renamed column."""
+    for kind in [*LIST_KINDS, "primary_key"]:
+        items = record.get(kind) or []
+        for item in items if isinstance(items, list) else [items]:
+            for key in ("columns", "keys"):
+                if key in item:
+                    item[key] = [new if c == old else _renamed_key(c, old, new) for c in item[key]]
+
+
+def _renamed_key(column: Any, old: str, new: str) -> Any:
+    if isinstance(column, dict) and column.get("column") == old:
+        return {**column, "column": new}
+    return column
 
 
 def _content(item: dict) -> str:
@@ -265,3 +306,22 @@ def _index_columns(index: dict) -> list[str]:
 
 def _leads(columns: list[str], index_columns: list[str]) -> bool:
     return index_columns[: len(columns)] == columns
+
+
+def rename_candidates(live: Snapshot, desired: Snapshot) -> list[tuple[str, str, str]]:
+    """(table, old column, new column): a dropped and an added column of the
+    same type on one table, which may be a rename. Only ever asked about."""
+    candidates = []
+    for table in sorted(live.keys() & desired.keys()):
+        have, want = live[table]["columns"], desired[table]["columns"]
+        dropped = [c for c in have if c not in want]
+        added = [c for c in want if c not in have]
+        for old in dropped:
+            for new in added:
+                if _same_kind(have[old], want[new]):
+                    candidates.append((table, old, new))
+    return candidates
+
+
+def _same_kind(have: dict, want: dict) -> bool:
+    return have.get("type") == want.get("type") and have.get("collation") == want.get("collation")

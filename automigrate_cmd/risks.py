@@ -7,13 +7,15 @@ loss) or ``impossible`` (refused always, naming the fix).
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .catalog import count_rows
 from .diff import Step
+from .hints import Hints
 from .plan import rows_text
 
 # Integer types by width: a change to an equal or wider one keeps every value.
@@ -27,112 +29,199 @@ def measure(
     steps: list[Step],
     connection: BaseDatabaseWrapper,
     fields_by_column: dict[tuple[str, str], models.Field],
+    hints: Hints | None = None,
+    live: dict | None = None,
 ) -> None:
-    qn = connection.ops.quote_name
+    """Fill ``loss`` and ``impossible`` of each step from the live rows.
+    ``live`` is the live snapshot as the plan sees it (after renames)."""
+    measurer = _Measurer(connection, fields_by_column, hints or Hints(), live or {})
     for step in steps:
+        measurer.measure(step)
+
+
+def backfill(
+    connection: BaseDatabaseWrapper, hints: Hints, table: str, column: str, field
+) -> tuple[Any, str] | None:
+    """The value (ready for the database) that NULLs get where a column
+    becomes required: the user's ``--default``, else the field's default as
+    Django's own AlterField uses it; None when there is none."""
+    if (table, column) in hints.defaults and field is not None:
+        value, shown = hints.defaults[(table, column)]
+        return field.get_db_prep_save(value, connection), shown
+    if field is None:
+        return None
+    value = connection.schema_editor().effective_default(field)
+    return None if value is None else (value, repr(value))
+
+
+class _Measurer:
+    def __init__(self, connection, fields_by_column, hints: Hints, live: dict):
+        self.connection = connection
+        self.fields = fields_by_column
+        self.hints = hints
+        self.live = live
+        self.qn = connection.ops.quote_name
+
+    def measure(self, step: Step) -> None:
+        # Columns a --default value would unblock, collected while measuring.
+        self.needs_default: list[tuple[str, str]] = []
         if step.kind == "drop_column":
-            _measure_drop(step, connection, step.name)
+            step.loss = self.dropped(step.table, step.name)
         elif step.kind == "add_column":
-            _measure_add(step, connection, fields_by_column.get((step.table, step.name)))
+            step.impossible = self.added(step.table, step.name, step.desired)
         elif step.kind == "alter_column" and step.live:
-            _measure_alter(step, connection, step.name, step.live, step.desired, qn)
+            change = self.altered(step.table, step.name, step.live, step.desired)
+            step.loss, step.impossible = change
+        elif step.kind in ("add_constraint", "add_index") and step.desired:
+            step.impossible = self.duplicates(step.table, step.desired)
         elif step.kind == "rebuild_table":
-            _measure_rebuild(step, connection, fields_by_column, qn)
+            self.rebuilt(step)
+        step.extra["needs_default"] = self.needs_default
 
+    # -- the live names of what the plan calls table.column ---------------------
 
-def _non_null(connection, table: str, column: str) -> int:
-    return count_rows(connection, table, [column])
+    def sql_names(self, table: str, column: str | None = None) -> tuple[str, str | None]:
+        old_table, old_column = self.hints.old_name(table, column)
+        return self.qn(old_table), self.qn(old_column) if old_column else None
 
+    def count(self, table: str, column: str | None = None, where: str = "", params=()) -> int:
+        sql_table, sql_column = self.sql_names(table, column)
+        condition = where.format(column=sql_column) if where else ""
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {sql_table}{condition}", list(params))
+            return cursor.fetchone()[0]
 
-def _measure_drop(step: Step, connection, column: str) -> None:
-    values = _non_null(connection, step.table, column)
-    if values:
-        step.loss = (
-            f"{step.table}.{column}: column dropped, {values:,} non-null "
+    # -- each kind of change ------------------------------------------------------
+
+    def dropped(self, table: str, column: str) -> str:
+        values = self.count(table, column, " WHERE {column} IS NOT NULL")
+        if not values:
+            return ""
+        return (
+            f"{table}.{column}: column dropped, {values:,} non-null "
             f"value{'s' if values != 1 else ''} would be lost"
         )
 
-
-def _measure_add(step: Step, connection, field: models.Field | None) -> None:
-    wanted = step.desired
-    if wanted.get("null") or wanted.get("default") is not None or wanted.get("generated"):
-        return
-    if field is not None and _has_python_default(field):
-        return
-    rows = count_rows(connection, step.table)
-    if rows:
-        step.impossible = (
-            f"{step.table}.{step.name}: new NOT NULL column without a default, and the table "
-            f"holds {rows_text(rows)}; give the field a default (or db_default) or null=True"
+    def added(self, table: str, column: str, wanted: dict) -> str:
+        if wanted.get("null") or wanted.get("default") is not None or wanted.get("generated"):
+            return ""
+        field = self.fields.get((table, column))
+        if (table, column) in self.hints.defaults or (field is not None and _has_default(field)):
+            return ""
+        rows = self.count(table)
+        if not rows:
+            return ""
+        self.needs_default.append((table, column))
+        return (
+            f"{table}.{column}: new NOT NULL column without a default, and the table holds "
+            f"{rows_text(rows)}; pass --default {self.label(table, column)}=VALUE, "
+            "give the field a default (or db_default), or null=True"
         )
 
+    def altered(self, table: str, column: str, have: dict, want: dict) -> tuple[str, str]:
+        impossible = ""
+        if have.get("null") and not want.get("null"):
+            field = self.fields.get((table, column))
+            filled = backfill(self.connection, self.hints, table, column, field)
+            nulls = self.count(table, column, " WHERE {column} IS NULL")
+            if nulls and filled is None:
+                self.needs_default.append((table, column))
+                impossible = (
+                    f"{table}.{column}: becomes NOT NULL, {rows_text(nulls)} "
+                    f"{'is' if nulls == 1 else 'are'} NULL; pass --default "
+                    f"{self.label(table, column)}=VALUE, fill them first, or keep null=True"
+                )
+        loss = ""
+        if have.get("type") != want.get("type") and not _widens(have["type"], want["type"]):
+            loss = self.retyped(table, column, have["type"], want["type"])
+        return loss, impossible
 
-def _has_python_default(field: models.Field) -> bool:
+    def retyped(self, table: str, column: str, old: str, new: str) -> str:
+        new_length = _length(new)
+        if _base(old) in _TEXT_TYPES and _base(new) in _BOUNDED_STRINGS and new_length:
+            # Strings into a bounded string: only longer values are at risk.
+            length = "LENGTH" if self.connection.vendor == "sqlite" else "CHAR_LENGTH"
+            longer = self.count(table, column, f" WHERE {length}({{column}}) > %s", [new_length])
+            if not longer:
+                return ""
+            return (
+                f"{table}.{column}: {old} -> {new}, {rows_text(longer)} "
+                f"{'holds' if longer == 1 else 'hold'} longer values"
+            )
+        values = self.count(table, column, " WHERE {column} IS NOT NULL")
+        if not values:
+            return ""
+        return (
+            f"{table}.{column}: type {old} -> {new}, {values:,} "
+            f"value{'s' if values != 1 else ''} may not survive the conversion"
+        )
+
+    def duplicates(self, table: str, item: dict) -> str:
+        """A unique constraint or index over plain columns: duplicate values
+        make it fail, whatever the user accepts."""
+        if not (item.get("unique", "definition" in item and "UNIQUE" in item["definition"])):
+            return ""
+        columns = _plain_columns(item)
+        if not columns or item.get("predicate") or item.get("condition"):
+            return ""
+        existing = self.live.get(table, {}).get("columns", {})
+        if not set(columns) <= set(existing):
+            return ""  # a column the plan adds: the database checks it on apply
+        sql_table = self.sql_names(table)[0]
+        sql_columns = [self.sql_names(table, c)[1] for c in columns]
+        not_null = " AND ".join(f"{c} IS NOT NULL" for c in sql_columns)
+        group = ", ".join(sql_columns)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM "
+                f"{sql_table} WHERE {not_null} GROUP BY {group} HAVING COUNT(*) > 1) dup"
+            )
+            values, rows = cursor.fetchone()
+        if not values:
+            return ""
+        return (
+            f"{table}.{'/'.join(columns)}: becomes unique, {values:,} duplicate "
+            f"value{'s' if values != 1 else ''} ({rows_text(int(rows))}); "
+            "remove the duplicates first"
+        )
+
+    def rebuilt(self, step: Step) -> None:
+        losses, impossible = [], []
+        live, desired = step.live, step.desired
+        for column, have in live["columns"].items():
+            want = desired["columns"].get(column)
+            if want is None:
+                losses.append(self.dropped(step.table, column))
+            else:
+                loss, blocked = self.altered(step.table, column, have, want)
+                losses.append(loss)
+                impossible.append(blocked)
+        for column, want in desired["columns"].items():
+            if column not in live["columns"]:
+                impossible.append(self.added(step.table, column, want))
+        have_uniques = {json.dumps(i.get("columns")) for i in live.get("uniques", [])}
+        for item in desired.get("uniques", []):
+            if json.dumps(item.get("columns")) not in have_uniques:
+                impossible.append(self.duplicates(step.table, {**item, "unique": True}))
+        step.loss = "; ".join(filter(None, losses))
+        step.impossible = "; ".join(filter(None, impossible))
+
+    def label(self, table: str, column: str) -> str:
+        field = self.fields.get((table, column))
+        return f"{field.model._meta.label}.{field.name}" if field else f"{table}.{column}"
+
+
+def _has_default(field: models.Field) -> bool:
     # Django's effective_default: an explicit default, or "" for blank strings.
     if field.has_default():
         return True
     return not field.null and field.blank and field.empty_strings_allowed
 
 
-def _measure_alter(step: Step, connection, column: str, have: dict, want: dict, qn) -> None:
-    table = qn(step.table)
-    if have.get("null") and not want.get("null"):
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {qn(column)} IS NULL")
-            nulls = cursor.fetchone()[0]
-        if nulls:
-            step.impossible = (
-                f"{step.table}.{column}: becomes NOT NULL, {rows_text(nulls)} "
-                f"{'is' if nulls == 1 else 'are'} NULL; "
-                "fill them first or keep null=True"
-            )
-    if have.get("type") != want.get("type") and not _widens(have["type"], want["type"]):
-        _measure_retype(step, connection, column, have["type"], want["type"], qn)
-
-
-def _measure_retype(step: Step, connection, column: str, old: str, new: str, qn) -> None:
-    new_length = _length(new)
-    if _base(old) in _TEXT_TYPES and _base(new) in _BOUNDED_STRINGS and new_length is not None:
-        # Strings into a bounded string: only longer values are at risk.
-        length = "CHAR_LENGTH" if connection.vendor != "sqlite" else "LENGTH"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {qn(step.table)} WHERE {length}({qn(column)}) > %s",
-                [new_length],
-            )
-            longer = cursor.fetchone()[0]
-        if longer:
-            step.loss = (
-                f"{step.table}.{column}: {old} -> {new}, {rows_text(longer)} "
-                f"{'holds' if longer == 1 else 'hold'} longer values"
-            )
-        return
-    values = _non_null(connection, step.table, column)
-    if values:
-        step.loss = (
-            f"{step.table}.{column}: type {old} -> {new}, {values:,} "
-            f"value{'s' if values != 1 else ''} may not survive the conversion"
-        )
-
-
-def _measure_rebuild(step: Step, connection, fields_by_column, qn) -> None:
-    losses, impossible = [], []
-    for column, have in step.live["columns"].items():
-        want = step.desired["columns"].get(column)
-        probe = Step("drop_column" if want is None else "alter_column", step.table, column)
-        if want is None:
-            _measure_drop(probe, connection, column)
-        else:
-            _measure_alter(probe, connection, column, have, want, qn)
-        losses += [probe.loss] if probe.loss else []
-        impossible += [probe.impossible] if probe.impossible else []
-    for column, want in step.desired["columns"].items():
-        if column not in step.live["columns"]:
-            probe = Step("add_column", step.table, column, desired=want)
-            _measure_add(probe, connection, fields_by_column.get((step.table, column)))
-            impossible += [probe.impossible] if probe.impossible else []
-    step.loss = "; ".join(losses)
-    step.impossible = "; ".join(impossible)
+def _plain_columns(item: dict) -> list[str]:
+    columns = item.get("keys") or item.get("columns") or []
+    names = [c if isinstance(c, str) else c.get("column") for c in columns]
+    return names if all(names) else []
 
 
 def _base(sql_type: str) -> str:

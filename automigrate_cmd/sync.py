@@ -15,7 +15,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from .diff import Step
+from .hints import Hints
 from .report import Reporter
+from .risks import backfill
 from .scratch import Desired
 
 
@@ -28,11 +30,13 @@ class SyncContext:
         editor: BaseDatabaseSchemaEditor,
         models_by_table: dict[str, type[models.Model]],
         desired: Desired,
+        hints: Hints,
     ):
         self.connection = connection
         self.editor = editor
         self.models_by_table = models_by_table
         self.desired = desired
+        self.hints = hints
         self.qn = editor.quote_name
 
     def field(self, table: str, column: str) -> models.Field:
@@ -50,9 +54,10 @@ def apply_steps(
     desired: Desired,
     report: Reporter,
     collect_sql: bool = False,
+    hints: Hints | None = None,
 ) -> list[str]:
     with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
-        context = SyncContext(connection, editor, models_by_table, desired)
+        context = SyncContext(connection, editor, models_by_table, desired, hints or Hints())
         for step in steps:
             with report.step(step.describe()):
                 _APPLY[step.kind](context, step)
@@ -74,21 +79,51 @@ def _create_table(context: SyncContext, step: Step) -> None:
 def _add_column(context: SyncContext, step: Step) -> None:
     field = context.field(step.table, step.name)
     model = context.models_by_table[step.table]
-    if context.connection.vendor == "sqlite":
-        context.editor.add_field(model, field)
-    else:
-        # Only the column: its indexes and constraints are separate steps.
-        context.editor.add_field(model, _bare(field))
+    # Only the column: its indexes and constraints are separate steps.
+    context.editor.add_field(
+        model, _bare(field, context.hints.defaults.get((step.table, step.name)))
+    )
 
 
-def _bare(field: models.Field) -> models.Field:
-    """A copy of ``field`` that adds a column and nothing else."""
+def _bare(field: models.Field, backfill: tuple | None = None) -> models.Field:
+    """A copy of ``field`` that adds a column and nothing else; existing rows
+    get ``backfill`` (the user's --default) instead of the field's default."""
+    attributes = {**field.__dict__, "_unique": False, "db_index": False}
+    attributes.pop("_get_default", None)  # a cached_property of ``default``
+    if backfill is not None:
+        attributes["default"] = backfill[0]
     bare = object.__new__(type(field))
-    bare.__dict__ = {**field.__dict__, "_unique": False, "db_index": False}
+    bare.__dict__ = attributes
     if field.remote_field:
         bare.db_constraint = False
     bare.db_check = lambda connection: None
     return bare
+
+
+def _fill_nulls(context: SyncContext, step: Step, column: str) -> None:
+    """Before a column becomes NOT NULL: its NULLs get the backfill value."""
+    field = context.field(step.table, column)
+    filled = backfill(context.connection, context.hints, step.table, column, field)
+    if filled is not None:
+        context.execute(
+            f"UPDATE {context.qn(step.table)} SET {context.qn(column)} = %s "
+            f"WHERE {context.qn(column)} IS NULL",
+            [filled[0]],
+        )
+
+
+def _rename_table(context: SyncContext, step: Step) -> None:
+    context.execute(
+        context.editor.sql_rename_table
+        % {"old_table": context.qn(step.extra["old"]), "new_table": context.qn(step.table)}
+    )
+
+
+def _rename_column(context: SyncContext, step: Step) -> None:
+    context.execute(
+        f"ALTER TABLE {context.qn(step.table)} RENAME COLUMN "
+        f"{context.qn(step.extra['old'])} TO {context.qn(step.name)}"
+    )
 
 
 def _drop_column(context: SyncContext, step: Step) -> None:
@@ -96,6 +131,8 @@ def _drop_column(context: SyncContext, step: Step) -> None:
 
 
 def _alter_column(context: SyncContext, step: Step) -> None:
+    if step.live and step.live.get("null") and not step.desired.get("null"):
+        _fill_nulls(context, step, step.name)
     if context.connection.vendor == "mysql":
         line = context.desired.mysql_lines[step.table]["columns"][step.name]
         context.execute(f"ALTER TABLE {context.qn(step.table)} MODIFY {line}")
@@ -158,13 +195,21 @@ def _rebuild_table(context: SyncContext, step: Step) -> None:
         if field.generated:
             continue  # computed by the rebuilt table itself
         context.execute(f"ALTER TABLE {table} ADD COLUMN {context.qn(column)} NULL")
-        value_sql, params = _initial_value(context, field)
+        value_sql, params = _initial_value(context, step.table, field)
         context.execute(f"UPDATE {table} SET {context.qn(column)} = {value_sql}", params)
+    for column, have in step.live["columns"].items():
+        want = step.desired["columns"].get(column)
+        if want is not None and have.get("null") and not want.get("null"):
+            _fill_nulls(context, step, column)
     context.editor._remake_table(model)
 
 
-def _initial_value(context: SyncContext, field: models.Field) -> tuple[str, list]:
-    """What existing rows get in a new column: db_default, else the default."""
+def _initial_value(context: SyncContext, table: str, field: models.Field) -> tuple[str, list]:
+    """What existing rows get in a new column: the user's --default, else
+    db_default, else the field's default."""
+    given = context.hints.defaults.get((table, field.column))
+    if given is not None:
+        return "%s", [field.get_db_prep_save(given[0], context.connection)]
     if field.db_default is not models.NOT_PROVIDED:
         return context.editor.db_default_sql(field)
     return "%s", [context.editor.effective_default(field)]
@@ -227,6 +272,8 @@ def _add_mysql_line(context: SyncContext, step: Step, group: str) -> None:
 
 
 _APPLY = {
+    "rename_table": _rename_table,
+    "rename_column": _rename_column,
     "create_table": _create_table,
     "rebuild_table": _rebuild_table,
     "add_column": _add_column,

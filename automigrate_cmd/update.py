@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
@@ -22,8 +22,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .api import _first_line, _record_history, connection_for
 from .catalog import existing_tables
-from .diff import Step, diff
+from .diff import Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused
+from .hints import Hints, parse_hints, set_default
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .rendering import as_migrate_builds_them
 from .report import Reporter
@@ -40,6 +41,7 @@ class SyncPlan:
     models: list[type[models.Model]]
     steps: list[Step]
     unmanaged_tables: list[str] = field(default_factory=list)
+    hints: Hints = field(default_factory=Hints)
 
     @property
     def losses(self) -> list[str]:
@@ -64,6 +66,9 @@ def autoupdate(
     dry_run: bool = False,
     accept_data_loss: bool = False,
     confirm_loss: Callable[[SyncPlan], bool | None] | None = None,
+    renames: Iterable[str] = (),
+    defaults: Iterable[str] = (),
+    questioner: Questioner | None = None,
     lock_timeout: float | None = DEFAULT_TIMEOUT,
     verbosity: int = 0,
     stdout: TextIO | None = None,
@@ -74,23 +79,29 @@ def autoupdate(
 
     Steps that would lose data are refused (:class:`Refused`, naming each with
     its row counts) unless ``accept_data_loss``, or ``confirm_loss`` says yes;
-    steps that cannot succeed on the rows there are refused always. Runs
+    steps that cannot succeed on the rows there are refused always.
+    ``renames`` (``"app.Model.old=new"``, ``"app.OldModel=NewModel"``) keep
+    data where a drop and an add would lose it; ``defaults``
+    (``"app.Model.field=VALUE"``) fill existing rows of a column that becomes
+    required. A ``questioner`` (interactive runs) is asked about possible
+    renames and missing defaults; nothing is ever guessed without one. Runs
     against one database are serialized by a lock (``lock_timeout`` seconds
     at most); a run that waited plans again from what the other one left.
     """
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
     chosen = select_models(labels, using)
+    hints = parse_hints(renames, defaults, connection)
     report.heading("Operations to perform:")
     report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
     if dry_run:
-        plan, desired, models_by_table = _plan(chosen, connection)
+        plan, desired, models_by_table = _plan(chosen, connection, hints, questioner)
         _show_plan(plan, report)
         _refuse_impossible(plan)
-        sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True)
+        sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
         return SyncResult(plan, sql=sql)
     with schema_lock(connection, lock_timeout):
-        plan, desired, models_by_table = _plan(chosen, connection)
+        plan, desired, models_by_table = _plan(chosen, connection, hints, questioner)
         _show_plan(plan, report)
         _refuse_impossible(plan)
         if plan.losses and not accept_data_loss:
@@ -115,7 +126,7 @@ def autoupdate(
 def check(labels: Label | Iterable[Label] | None = None, using: str = DEFAULT_DB_ALIAS) -> SyncPlan:
     """The plan autoupdate would apply, changing nothing: empty when in sync."""
     connection = connection_for(using)
-    plan, _desired, _models = _plan(select_models(labels, using), connection)
+    plan, _desired, _models = _plan(select_models(labels, using), connection, Hints(), None)
     return plan
 
 
@@ -156,18 +167,55 @@ def plan_as_json(plan: SyncPlan) -> dict:
     }
 
 
-def _plan(chosen, connection: BaseDatabaseWrapper):
+class Questioner(Protocol):
+    """Asks the person at the terminal what the schemas cannot tell."""
+
+    def ask_rename(self, table: str, old: str, new: str) -> bool: ...
+
+    def ask_default(self, label: str, table: str, column: str) -> str | None: ...
+
+
+def _plan(chosen, connection: BaseDatabaseWrapper, hints: Hints, questioner: Questioner | None):
+    """The plan, after asking the questioner (if any) about renames and
+    backfill values; each answer re-plans from the live database."""
+    plan, desired, models_by_table, live = _plan_once(chosen, connection, hints)
+    if questioner is None:
+        return plan, desired, models_by_table
+    taken: set[tuple[str, str]] = set()
+    for table, old, new in rename_candidates(live, desired.snapshot):
+        unasked = (table, old) not in taken and (table, new) not in taken
+        if unasked and questioner.ask_rename(table, old, new):
+            hints.column_renames[(table, new)] = old
+            taken |= {(table, old), (table, new)}
+    answered = False
+    for step in plan.steps:
+        for table, column in step.extra.get("needs_default", []):
+            field = _fields_by_column(models_by_table)[(table, column)]
+            label = f"{field.model._meta.label}.{field.name}"
+            raw = questioner.ask_default(label, table, column)
+            if raw is not None:
+                set_default(hints, field, raw)
+                answered = True
+    if taken or answered:
+        plan, desired, models_by_table, live = _plan_once(chosen, connection, hints)
+    return plan, desired, models_by_table
+
+
+def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints):
     to_create = as_migrate_builds_them(chosen)
     models_by_table = _models_by_table(to_create)
     try:
-        live = inspect_schema(connection, models_by_table)
+        live = inspect_schema(connection, [*models_by_table, *hints.table_renames.values()])
+        live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
+        live = {table: record for table, record in live.items() if table in models_by_table}
         desired = desired_schema(connection, to_create)
-        steps = diff(live, desired.snapshot, connection.vendor)
-        measure(steps, connection, _fields_by_column(models_by_table))
+        steps = renames + diff(live, desired.snapshot, connection.vendor)
+        measure(steps, connection, _fields_by_column(models_by_table), hints, live)
         unmanaged = _unmanaged_tables(connection)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {_first_line(error)}") from error
-    return SyncPlan(connection.alias, chosen, steps, unmanaged), desired, models_by_table
+    plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints)
+    return plan, desired, models_by_table, live
 
 
 def _models_by_table(to_create) -> dict[str, type[models.Model]]:
@@ -213,7 +261,7 @@ def _show_plan(plan: SyncPlan, report: Reporter) -> None:
 
 def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report) -> None:
     try:
-        apply_steps(plan.steps, connection, models_by_table, desired, report)
+        apply_steps(plan.steps, connection, models_by_table, desired, report, hints=plan.hints)
     except DatabaseError as error:
         undone = (
             "Nothing was changed (the run was rolled back)."

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "tests.otherapp",
     "tests.twinapp",
     "tests.historyapp",
+    "tests.quotedapp",
     # Database-level on_delete exists from Django 6.1 on.
     *(["tests.dbdeleteapp"] if django.VERSION >= (6, 1) else []),
 ]

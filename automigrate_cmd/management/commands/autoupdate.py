@@ -63,6 +63,23 @@ class Command(BaseCommand):
             help="Print the plan as JSON (and nothing else) for tools.",
         )
         parser.add_argument(
+            "--rename",
+            action="append",
+            default=[],
+            metavar="OLD=NEW",
+            help="Rename instead of drop and add, keeping the data: "
+            "app_label.Model.old_field=new_field, or app_label.OldModel=NewModel "
+            "(or old_table_name=NewModel). Repeatable.",
+        )
+        parser.add_argument(
+            "--default",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help="app_label.Model.field=VALUE: the value existing rows get where a column "
+            "becomes required (a new NOT NULL column, or NULLs under a new NOT NULL). Repeatable.",
+        )
+        parser.add_argument(
             "--accept-data-loss",
             action="store_true",
             help="Apply steps that lose data (the plan lists them with their row counts).",
@@ -93,6 +110,9 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 accept_data_loss=options["accept_data_loss"],
                 confirm_loss=self.confirm_loss if options["interactive"] else None,
+                renames=options["rename"],
+                defaults=options["default"],
+                questioner=self if options["interactive"] and sys.stdin.isatty() else None,
                 lock_timeout=options["lock_timeout"],
                 verbosity=self.verbosity,
                 stdout=self.stdout,
@@ -136,6 +156,21 @@ class Command(BaseCommand):
             self.stdout.write(f"  {loss}")
         answer = input("    Type 'yes' to apply them anyway, or 'no' to cancel: ")
         return answer.strip().lower() == "yes"
+
+    # The questioner autoupdate asks in interactive runs (see update.Questioner).
+
+    def ask_rename(self, table: str, old: str, new: str) -> bool:
+        answer = input(f"Did you rename {table}.{old} to {new}? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    def ask_default(self, label: str, table: str, column: str) -> str | None:
+        self.stdout.write(
+            f"{table}.{column} becomes required, and rows there have no value for it.\n"
+            f"Please enter a one-off value for the existing rows ({label}), "
+            "or press Enter to leave it (the change is then refused):"
+        )
+        answer = input(">>> ").strip()
+        return answer or None
 
     def print_sql(self, sql: list[str]) -> None:
         if not sql:
