@@ -254,9 +254,16 @@ def _show_plan(plan: SyncPlan, report: Reporter) -> None:
         return
     report.heading("Planned changes:")
     for step in plan.steps:
-        warning = step.impossible or step.loss
         line = f"  - {step.describe()}"
-        report.line(report.style.WARNING(f"{line}  [{warning}]") if warning else line)
+        warnings = step_warnings(step)
+        report.line(report.style.WARNING(f"{line}  [{warnings}]") if warnings else line)
+
+
+def step_warnings(step: Step) -> str:
+    """What a step would do to the rows there, for the printed plan."""
+    parts = [f"cannot apply: {step.impossible}"] if step.impossible else []
+    parts += [f"data loss: {step.loss}"] if step.loss else []
+    return "; ".join(parts)
 
 
 def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report) -> None:

@@ -9,7 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from automigrate_cmd.api import connection_for
 from automigrate_cmd.exceptions import AutomigrateError, Cancelled
 from automigrate_cmd.locking import DEFAULT_TIMEOUT
-from automigrate_cmd.update import SyncPlan, autoupdate, check, plan_as_json
+from automigrate_cmd.update import SyncPlan, autoupdate, check, plan_as_json, step_warnings
 
 
 class Command(BaseCommand):
@@ -143,8 +143,10 @@ class Command(BaseCommand):
                 self.style.WARNING,
             )
             for step in plan.steps:
-                warning = step.impossible or step.loss
-                self.stdout.write(f"  - {step.describe()}" + (f"  [{warning}]" if warning else ""))
+                warnings = step_warnings(step)
+                self.stdout.write(
+                    f"  - {step.describe()}" + (f"  [{warnings}]" if warnings else "")
+                )
         if plan.steps:
             sys.exit(1)
 
