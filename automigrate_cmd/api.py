@@ -14,8 +14,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import ConnectionDoesNotExist
 
 from .apply import apply_plan
-from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, Refused
-from .history import migrations_to_record, record_applied
+from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, Refused, first_line
+from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .plan import RecreatePlan, build_plan, rows_text
 from .report import Reporter
@@ -68,7 +68,7 @@ def automigrate(
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
         report.heading("Running automigrate:")
         _run(plan, connection, report)
-        recorded = _record_history(connection, plan.models, report)
+        recorded = record_history(connection, plan.models, report)
         emit_post_migrate_signal(verbosity, interactive, using, **signals)
     _summarize(plan, report)
     return AutomigrateResult(plan, recorded_migrations=recorded)
@@ -97,7 +97,7 @@ def connection_for(using: str) -> BaseDatabaseWrapper:
     except Exception as error:  # drivers raise their own classes for a bad config
         raise DatabaseUnavailable(
             f"Cannot connect to database '{using}' ({_describe(connection)}): "
-            f"{_first_line(error)}. Check settings.DATABASES (or DATABASE_URL) "
+            f"{first_line(error)}. Check settings.DATABASES (or DATABASE_URL) "
             "and that the server is running."
         ) from error
     return connection
@@ -120,7 +120,7 @@ def _plan(chosen, connection: BaseDatabaseWrapper, cascade: bool) -> RecreatePla
     try:
         return build_plan(chosen, connection, cascade)
     except DatabaseError as error:
-        message = f"Could not read the database catalog: {_first_line(error)}"
+        message = f"Could not read the database catalog: {first_line(error)}"
         raise AutomigrateError(message) from error
 
 
@@ -133,22 +133,7 @@ def _run(plan: RecreatePlan, connection: BaseDatabaseWrapper, report: Reporter) 
             if connection.features.can_rollback_ddl
             else "The database does not roll back DDL: run the same command again to finish."
         )
-        raise AutomigrateError(f"Automigrate failed: {_first_line(error)}. {undone}") from error
-
-
-def _record_history(connection, chosen, report: Reporter) -> list[tuple[str, str]]:
-    app_labels = {model._meta.app_label for model in chosen}
-    keys, skipped = migrations_to_record(connection, app_labels)
-    record_applied(connection, keys)
-    for app_label in sorted({key[0] for key in keys}):
-        names = [name for label, name in keys if label == app_label]
-        report.line(f"  Recorded {len(names)} migration(s) of {app_label} as applied.", level=2)
-    for app_label, reason in sorted(skipped.items()):
-        report.warning(
-            f"  {app_label}: migrations not recorded as applied ({reason}); "
-            f"`migrate {app_label}` may fail on tables that exist."
-        )
-    return keys
+        raise AutomigrateError(f"Automigrate failed: {first_line(error)}. {undone}") from error
 
 
 def _summarize(plan: RecreatePlan, report: Reporter) -> None:
@@ -169,8 +154,3 @@ def _describe(connection: BaseDatabaseWrapper) -> str:
         where += f":{settings['PORT']}"
     name = settings.get("NAME")
     return f"{connection.vendor}, NAME={name}" + (f", HOST={where}" if where else "")
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0].rstrip(".")

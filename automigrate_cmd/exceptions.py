@@ -19,3 +19,9 @@ class Refused(AutomigrateError):
 
 class Cancelled(AutomigrateError):
     """The user answered no when asked to confirm; nothing was changed."""
+
+
+def first_line(error: BaseException) -> str:
+    """A driver's error message as one line, for a one-line CommandError."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0].rstrip(".")

@@ -20,6 +20,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from .catalog import existing_tables
+from .report import Reporter
 from .selection import syncable_models, tables_of
 
 MigrationKey = tuple[str, str]
@@ -86,3 +87,19 @@ def record_applied(connection: BaseDatabaseWrapper, keys: list[MigrationKey]) ->
         for replaced in migration.replaces or ():
             recorder.record_applied(*replaced)
         recorder.record_applied(*key)
+
+
+def record_history(connection: BaseDatabaseWrapper, chosen, report: Reporter) -> list[MigrationKey]:
+    """After a run: record what can be recorded, and say what could not."""
+    app_labels = {model._meta.app_label for model in chosen}
+    keys, skipped = migrations_to_record(connection, app_labels)
+    record_applied(connection, keys)
+    for app_label in sorted({key[0] for key in keys}):
+        names = [name for label, name in keys if label == app_label]
+        report.line(f"  Recorded {len(names)} migration(s) of {app_label} as applied.", level=2)
+    for app_label, reason in sorted(skipped.items()):
+        report.warning(
+            f"  {app_label}: migrations not recorded as applied ({reason}); "
+            f"`migrate {app_label}` may fail on tables that exist."
+        )
+    return keys

@@ -20,11 +20,12 @@ from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrat
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .api import _first_line, _record_history, connection_for
+from .api import connection_for
 from .catalog import existing_tables
 from .diff import Step, apply_renames, diff, rename_candidates
-from .exceptions import AutomigrateError, Cancelled, Refused
+from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, set_default
+from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .rendering import as_migrate_builds_them
 from .report import Reporter
@@ -113,7 +114,7 @@ def autoupdate(
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
         report.heading("Running autoupdate:")
         _apply(plan, connection, models_by_table, desired, report)
-        _record_history(connection, chosen, report)
+        record_history(connection, chosen, report)
         emit_post_migrate_signal(verbosity, interactive, using, **signals)
     report.line(
         report.style.SUCCESS(
@@ -213,7 +214,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints):
         measure(steps, connection, _fields_by_column(models_by_table), hints, live)
         unmanaged = _unmanaged_tables(connection)
     except DatabaseError as error:
-        raise AutomigrateError(f"Could not inspect the database: {_first_line(error)}") from error
+        raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints)
     return plan, desired, models_by_table, live
 
@@ -275,4 +276,4 @@ def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report
             if connection.features.can_rollback_ddl
             else "The database does not roll back DDL: fix the cause and run autoupdate again."
         )
-        raise AutomigrateError(f"Autoupdate failed: {_first_line(error)}. {undone}") from error
+        raise AutomigrateError(f"Autoupdate failed: {first_line(error)}. {undone}") from error
