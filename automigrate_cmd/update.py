@@ -20,6 +20,7 @@ from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrat
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import desired_cache
 from .api import connection_for
 from .catalog import existing_tables
 from .diff import Step, apply_renames, diff, rename_candidates
@@ -102,7 +103,7 @@ def autoupdate(
         sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
         return SyncResult(plan, sql=sql)
     with schema_lock(connection, lock_timeout):
-        plan, desired, models_by_table = _plan(chosen, connection, hints, questioner)
+        plan, desired, models_by_table = _plan(chosen, connection, hints, questioner, True)
         _show_plan(plan, report)
         _refuse_impossible(plan)
         if plan.losses and not accept_data_loss:
@@ -176,10 +177,17 @@ class Questioner(Protocol):
     def ask_default(self, label: str, table: str, column: str) -> str | None: ...
 
 
-def _plan(chosen, connection: BaseDatabaseWrapper, hints: Hints, questioner: Questioner | None):
+def _plan(
+    chosen,
+    connection: BaseDatabaseWrapper,
+    hints: Hints,
+    questioner: Questioner | None,
+    remember: bool = False,
+):
     """The plan, after asking the questioner (if any) about renames and
-    backfill values; each answer re-plans from the live database."""
-    plan, desired, models_by_table, live = _plan_once(chosen, connection, hints)
+    backfill values; each answer re-plans from the live database. With
+    ``remember``, a desired schema built from scratch is cached."""
+    plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
     if questioner is None:
         return plan, desired, models_by_table
     taken: set[tuple[str, str]] = set()
@@ -198,19 +206,29 @@ def _plan(chosen, connection: BaseDatabaseWrapper, hints: Hints, questioner: Que
                 set_default(hints, field, raw)
                 answered = True
     if taken or answered:
-        plan, desired, models_by_table, live = _plan_once(chosen, connection, hints)
+        plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
     return plan, desired, models_by_table
 
 
-def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints):
-    to_create = as_migrate_builds_them(chosen)
-    models_by_table = _models_by_table(to_create)
+def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: bool):
+    tables = [table for model in chosen for table in tables_of(model)]
     try:
-        live = inspect_schema(connection, [*models_by_table, *hints.table_renames.values()])
+        live = inspect_schema(connection, [*tables, *hints.table_renames.values()])
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
-        live = {table: record for table, record in live.items() if table in models_by_table}
-        desired = desired_schema(connection, to_create)
+        live = {table: record for table, record in live.items() if table in tables}
+        key = desired_cache.fingerprint(chosen, connection)
+        desired = desired_cache.load(connection, key)
+        to_create: list | None = None
+        if desired is None:
+            to_create = as_migrate_builds_them(chosen)
+            desired = desired_schema(connection, to_create)
+            if remember:
+                desired_cache.store(connection, key, desired)
         steps = renames + diff(live, desired.snapshot, connection.vendor)
+        # The classes to build from are only needed when there is work to do.
+        models_by_table = (
+            _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
+        )
         measure(steps, connection, _fields_by_column(models_by_table), hints, live)
         unmanaged = _unmanaged_tables(connection)
     except DatabaseError as error:
@@ -241,7 +259,7 @@ def _fields_by_column(models_by_table) -> dict[tuple[str, str], models.Field]:
 def _unmanaged_tables(connection: BaseDatabaseWrapper) -> list[str]:
     """Tables no model that this database holds owns: never touched."""
     owned = {t for m in syncable_models(connection.alias) for t in tables_of(m)}
-    owned.add("django_migrations")
+    owned |= {"django_migrations", desired_cache.TABLE}
     return sorted(existing_tables(connection) - owned)
 
 
