@@ -211,44 +211,60 @@ _DROP_KIND = {"foreign_keys": "drop_foreign_key", "indexes": "drop_index"}
 def _diff_items(table: str, live: Record, desired: Record, changed_columns: set[str]) -> list[Step]:
     """Indexes and constraints to drop and add, matched by content.
 
-    Foreign keys on a column whose type changes (or that reference one) are
-    dropped and re-added around the change: MySQL refuses the change otherwise.
+    An item whose name and content both match is paired first, so that two
+    items with the same content (``db_index=True`` and an ``Index`` on the
+    same column) pair with their own names. Foreign keys on a column whose
+    type changes (or that reference one) are dropped and re-added around the
+    change: MySQL refuses the change otherwise.
     """
     steps = []
     for kind in LIST_KINDS:
-        wanted = [_content(i) for i in desired.get(kind, [])]
-        remaining = list(wanted)
+        unmatched = list(desired.get(kind, []))
+        candidates = [
+            item
+            for item in live.get(kind, [])
+            if not (kind == "foreign_keys" and _touches(item, changed_columns))
+        ]
+        for same_name in (True, False):
+            for item in list(candidates):
+                match = _find(unmatched, item, same_name)
+                if match is not None:
+                    unmatched.remove(match)
+                    candidates.remove(item)
+        kept = {id(item) for item in candidates}
         for item in live.get(kind, []):
-            key = _content(item)
             touched = kind == "foreign_keys" and _touches(item, changed_columns)
-            if key in remaining and not touched:
-                remaining.remove(key)
-                continue
-            steps.append(
-                Step(
-                    _DROP_KIND.get(kind, "drop_constraint"),
-                    table,
-                    item["name"],
-                    _label(kind, item),
-                    live=item,
-                    item_kind=kind,
-                )
-            )
-        for item in desired.get(kind, []):
-            key = _content(item)
-            if key in remaining:
-                remaining.remove(key)
+            if touched or id(item) in kept:
                 steps.append(
                     Step(
-                        _ADD_KIND.get(kind, "add_constraint"),
+                        _DROP_KIND.get(kind, "drop_constraint"),
                         table,
                         item["name"],
                         _label(kind, item),
-                        desired=item,
+                        live=item,
                         item_kind=kind,
                     )
                 )
+        for item in unmatched:
+            steps.append(
+                Step(
+                    _ADD_KIND.get(kind, "add_constraint"),
+                    table,
+                    item["name"],
+                    _label(kind, item),
+                    desired=item,
+                    item_kind=kind,
+                )
+            )
     return steps
+
+
+def _find(items: list[dict], wanted: dict, same_name: bool) -> dict | None:
+    key = _content(wanted)
+    for item in items:
+        if _content(item) == key and (not same_name or item.get("name") == wanted.get("name")):
+            return item
+    return None
 
 
 def _touches(foreign_key: dict, columns: set[str]) -> bool:

@@ -31,10 +31,12 @@ def measure(
     fields_by_column: dict[tuple[str, str], models.Field],
     hints: Hints | None = None,
     live: dict | None = None,
+    desired: dict | None = None,
 ) -> None:
     """Fill ``loss`` and ``impossible`` of each step from the live rows.
-    ``live`` is the live snapshot as the plan sees it (after renames)."""
-    measurer = _Measurer(connection, fields_by_column, hints or Hints(), live or {})
+    ``live`` is the live snapshot as the plan sees it (after renames),
+    ``desired`` what the models want."""
+    measurer = _Measurer(connection, fields_by_column, hints or Hints(), live or {}, desired or {})
     for step in steps:
         measurer.measure(step)
 
@@ -55,11 +57,12 @@ def backfill(
 
 
 class _Measurer:
-    def __init__(self, connection, fields_by_column, hints: Hints, live: dict):
+    def __init__(self, connection, fields_by_column, hints: Hints, live: dict, desired: dict):
         self.connection = connection
         self.fields = fields_by_column
         self.hints = hints
         self.live = live
+        self.desired = desired
         self.qn = connection.ops.quote_name
 
     def measure(self, step: Step) -> None:
@@ -103,9 +106,17 @@ class _Measurer:
         )
 
     def added(self, table: str, column: str, wanted: dict) -> str:
+        field = self.fields.get((table, column))
+        if self.unique(table, column) and self.fills_one_value(table, column, wanted, field):
+            rows = self.count(table)
+            if rows > 1:
+                return (
+                    f"{table}.{column}: new unique column, and all {rows_text(rows)} there would "
+                    "get the same value; add it nullable without a default, fill it, then make "
+                    "it unique"
+                )
         if wanted.get("null") or wanted.get("default") is not None or wanted.get("generated"):
             return ""
-        field = self.fields.get((table, column))
         if (table, column) in self.hints.defaults or (field is not None and _has_default(field)):
             return ""
         rows = self.count(table)
@@ -124,6 +135,14 @@ class _Measurer:
             field = self.fields.get((table, column))
             filled = backfill(self.connection, self.hints, table, column, field)
             nulls = self.count(table, column, " WHERE {column} IS NULL")
+            if nulls and filled is not None and self.unique(table, column):
+                taken = self.count(table, column, " WHERE {column} = %s", [filled[0]])
+                if nulls + taken > 1:
+                    impossible = (
+                        f"{table}.{column}: becomes NOT NULL, and filling its "
+                        f"{rows_text(nulls)} of NULL with {filled[1]} would repeat a value "
+                        "of a unique column; fill them first"
+                    )
             if nulls and filled is None:
                 self.needs_default.append((table, column))
                 impossible = (
@@ -205,6 +224,23 @@ class _Measurer:
                 impossible.append(self.duplicates(step.table, {**item, "unique": True}))
         step.loss = "; ".join(filter(None, losses))
         step.impossible = "; ".join(filter(None, impossible))
+
+    def unique(self, table: str, column: str) -> bool:
+        """Whether the models want ``column`` unique on its own."""
+        record = self.desired.get(table, {})
+        unique_indexes = [i for i in record.get("indexes", []) if i.get("unique")]
+        return any(
+            _plain_columns(item) == [column] and not item.get("predicate")
+            for item in [*record.get("uniques", []), *unique_indexes]
+        )
+
+    def fills_one_value(self, table: str, column: str, wanted: dict, field) -> bool:
+        """Whether adding ``column`` gives every existing row the same value."""
+        if (table, column) in self.hints.defaults or wanted.get("default") is not None:
+            return True
+        if field is None:
+            return False
+        return self.connection.schema_editor().effective_default(field) is not None
 
     def label(self, table: str, column: str) -> str:
         field = self.fields.get((table, column))

@@ -88,8 +88,9 @@ def _add_column(context: SyncContext, step: Step) -> None:
 def _bare(field: models.Field, backfill: tuple | None = None) -> models.Field:
     """A copy of ``field`` that adds a column and nothing else; existing rows
     get ``backfill`` (the user's --default) instead of the field's default."""
-    attributes = {**field.__dict__, "_unique": False, "db_index": False}
-    attributes.pop("_get_default", None)  # a cached_property of ``default``
+    # ``unique`` and ``_get_default`` are cached_properties: set or forget them.
+    attributes = {**field.__dict__, "_unique": False, "unique": False, "db_index": False}
+    attributes.pop("_get_default", None)
     if backfill is not None:
         attributes["default"] = backfill[0]
     bare = object.__new__(type(field))
@@ -134,8 +135,7 @@ def _alter_column(context: SyncContext, step: Step) -> None:
     if step.live and step.live.get("null") and not step.desired.get("null"):
         _fill_nulls(context, step, step.name)
     if context.connection.vendor == "mysql":
-        line = context.desired.mysql_lines[step.table]["columns"][step.name]
-        context.execute(f"ALTER TABLE {context.qn(step.table)} MODIFY {line}")
+        _modify_mysql_column(context, step.table, step.name)
     else:
         _alter_column_postgresql(context, step)
 
@@ -227,6 +227,12 @@ def _drop_foreign_key(context: SyncContext, step: Step) -> None:
 
 
 def _drop_constraint(context: SyncContext, step: Step) -> None:
+    if _is_mysql_column_check(context, step.live):
+        # Part of the column's definition: redefine the column as wanted
+        # (a column being dropped takes its check with it).
+        if step.name in context.desired.mysql_lines[step.table]["columns"]:
+            _modify_mysql_column(context, step.table, step.name)
+        return
     table, name = context.qn(step.table), context.qn(step.name)
     if context.connection.vendor == "mysql" and step.item_kind == "uniques":
         context.execute(f"ALTER TABLE {table} DROP INDEX {name}")
@@ -254,6 +260,9 @@ def _add_index(context: SyncContext, step: Step) -> None:
 
 
 def _add_constraint(context: SyncContext, step: Step) -> None:
+    if _is_mysql_column_check(context, step.desired):
+        _modify_mysql_column(context, step.table, step.desired["name"])
+        return
     if context.connection.vendor == "mysql":
         _add_mysql_line(context, step, "keys" if step.item_kind == "uniques" else "constraints")
         return
@@ -264,6 +273,17 @@ def _add_constraint(context: SyncContext, step: Step) -> None:
         f"ALTER TABLE {context.qn(step.table)} ADD CONSTRAINT {context.qn(item['name'])} "
         f"{definition}"
     )
+
+
+def _is_mysql_column_check(context: SyncContext, item: dict | None) -> bool:
+    """MariaDB prints a column-level CHECK (JSONField's json_valid(), a
+    positive integer's >= 0) inside the column's line, named after it."""
+    return context.connection.vendor == "mysql" and bool(item) and item.get("level") == "column"
+
+
+def _modify_mysql_column(context: SyncContext, table: str, column: str) -> None:
+    line = context.desired.mysql_lines[table]["columns"][column]
+    context.execute(f"ALTER TABLE {context.qn(table)} MODIFY {line}")
 
 
 def _add_mysql_line(context: SyncContext, step: Step, group: str) -> None:

@@ -229,7 +229,9 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
         )
-        measure(steps, connection, _fields_by_column(models_by_table), hints, live)
+        measure(
+            steps, connection, _fields_by_column(models_by_table), hints, live, desired.snapshot
+        )
         unmanaged = _unmanaged_tables(connection)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
