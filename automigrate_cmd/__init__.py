@@ -1,19 +1,29 @@
-"""Keep a database in sync with the Django models, without migration files."""
+"""Keep a database in sync with the Django models, without migration files.
 
-from .api import AutomigrateResult, automigrate
-from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, LabelError, Refused
-from .update import SyncPlan, SyncResult, autoupdate, check
+The public names are loaded on first use: the pytest plugin imports this
+package in every pytest run of the environment, Django project or not.
+"""
 
-__all__ = [
-    "AutomigrateError",
-    "AutomigrateResult",
-    "Cancelled",
-    "DatabaseUnavailable",
-    "LabelError",
-    "Refused",
-    "SyncPlan",
-    "SyncResult",
-    "automigrate",
-    "autoupdate",
-    "check",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "automigrate": "api",
+    "AutomigrateResult": "api",
+    "autoupdate": "update",
+    "check": "update",
+    "SyncPlan": "update",
+    "SyncResult": "update",
+    "AutomigrateError": "exceptions",
+    "Cancelled": "exceptions",
+    "DatabaseUnavailable": "exceptions",
+    "LabelError": "exceptions",
+    "Refused": "exceptions",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'automigrate_cmd' has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
