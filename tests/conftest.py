@@ -80,3 +80,10 @@ def drop_all_tables(alias: str = "default") -> None:
                 cursor.execute(f"DROP TABLE {qn(table)}")
         finally:
             connection.enable_constraint_checking()
+
+
+def pytest_addoption(parser):
+    """``--slow``: property tests run many more examples (tests/test_autoupdate_property.py)."""
+    parser.addoption(
+        "--slow", action="store_true", default=False, help="run property tests with more examples"
+    )
