@@ -3,11 +3,11 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 
 from automigrate_cmd.api import automigrate, connection_for
 from automigrate_cmd.exceptions import AutomigrateError, Cancelled, Refused
-from automigrate_cmd.locking import DEFAULT_TIMEOUT
+from automigrate_cmd.management.arguments import add_common_arguments
 from automigrate_cmd.plan import RecreatePlan, describe_plan, rows_text
 
 
@@ -21,25 +21,8 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "labels",
-            nargs="*",
-            metavar="LABEL",
-            help="app_label, app_label.ModelName or ModelName (case-insensitive). "
-            "None: every model the database may hold.",
-        )
-        parser.add_argument(
-            "--database",
-            default=DEFAULT_DB_ALIAS,
-            choices=tuple(connections),
-            help='Nominates a database to automigrate. Defaults to the "default" database.',
-        )
-        parser.add_argument(
-            "--noinput",
-            "--no-input",
-            action="store_false",
-            dest="interactive",
-            help="Do not ask for confirmation before dropping tables.",
+        add_common_arguments(
+            parser, "automigrate", "Do not ask for confirmation before dropping tables."
         )
         parser.add_argument(
             "--dry-run",
@@ -51,15 +34,6 @@ class Command(BaseCommand):
             action="store_true",
             help="Also empty tables whose rows reference the recreated tables.",
         )
-        parser.add_argument(
-            "--lock-timeout",
-            type=float,
-            default=DEFAULT_TIMEOUT,
-            metavar="SECONDS",
-            help="How long to wait for another automigrate/autoupdate run on the same database "
-            f"to finish (default {DEFAULT_TIMEOUT:g}).",
-        )
-        parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
 
     def handle(self, *args, **options):
         using = options["database"]

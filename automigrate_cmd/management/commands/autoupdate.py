@@ -4,11 +4,10 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
 
 from automigrate_cmd.api import connection_for
 from automigrate_cmd.exceptions import AutomigrateError, Cancelled
-from automigrate_cmd.locking import DEFAULT_TIMEOUT
+from automigrate_cmd.management.arguments import add_common_arguments
 from automigrate_cmd.update import SyncPlan, autoupdate, check, plan_as_json, step_warnings
 
 
@@ -21,25 +20,10 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "labels",
-            nargs="*",
-            metavar="LABEL",
-            help="app_label, app_label.ModelName or ModelName (case-insensitive). "
-            "None: every model the database may hold.",
-        )
-        parser.add_argument(
-            "--database",
-            default=DEFAULT_DB_ALIAS,
-            choices=tuple(connections),
-            help='Nominates a database to update. Defaults to the "default" database.',
-        )
-        parser.add_argument(
-            "--noinput",
-            "--no-input",
-            action="store_false",
-            dest="interactive",
-            help="Do not ask: steps that would lose data are refused (see --accept-data-loss).",
+        add_common_arguments(
+            parser,
+            "update",
+            "Do not ask: steps that would lose data are refused (see --accept-data-loss).",
         )
         parser.add_argument(
             "--dry-run",
@@ -84,15 +68,6 @@ class Command(BaseCommand):
             action="store_true",
             help="Apply steps that lose data (the plan lists them with their row counts).",
         )
-        parser.add_argument(
-            "--lock-timeout",
-            type=float,
-            default=DEFAULT_TIMEOUT,
-            metavar="SECONDS",
-            help="How long to wait for another automigrate/autoupdate run on the same database "
-            f"to finish (default {DEFAULT_TIMEOUT:g}).",
-        )
-        parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
 
     def handle(self, *args, **options):
         using = options["database"]

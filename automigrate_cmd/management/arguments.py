@@ -1,0 +1,34 @@
+"""Command-line options automigrate and autoupdate share."""
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from automigrate_cmd.locking import DEFAULT_TIMEOUT
+
+
+def add_common_arguments(parser, verb: str, noinput_help: str) -> None:
+    """LABEL..., --database, --noinput, --lock-timeout and --skip-checks."""
+    parser.add_argument(
+        "labels",
+        nargs="*",
+        metavar="LABEL",
+        help="app_label, app_label.ModelName or ModelName (case-insensitive). "
+        "None: every model the database may hold.",
+    )
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DB_ALIAS,
+        choices=tuple(connections),
+        help=f'Nominates a database to {verb}. Defaults to the "default" database.',
+    )
+    parser.add_argument(
+        "--noinput", "--no-input", action="store_false", dest="interactive", help=noinput_help
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="How long to wait for another automigrate/autoupdate run on the same database "
+        f"to finish (default {DEFAULT_TIMEOUT:g}).",
+    )
+    parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
