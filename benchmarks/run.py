@@ -77,6 +77,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--slow-runs", type=int, default=1, help="(default %(default)s)")
     parser.add_argument("--changes", type=numbers, default=[1, 10, 100], help="K for autoupdate")
     parser.add_argument("--sections", type=names, default=SECTIONS, help=",".join(SECTIONS))
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a case to leave out, by its name in the table (repeatable): "
+        'e.g. --skip "pytest with migrations"',
+    )
     parser.add_argument("--rounds", type=int, default=10, help="rounds of model changes")
     parser.add_argument("--per-app", type=int, default=25, help="models per app")
     parser.add_argument(
@@ -112,6 +120,9 @@ def measure_block(
         sections.append(changes_section(project, backend, args.changes))
     if "pytest" in args.sections:
         sections.append(pytest_section(project, backend))
+    for case in (case for section in sections for case in section.cases):
+        if case.name in args.skip:
+            case.unavailable = "skipped with --skip"
     runs = Runs(args.runs, args.slow_seconds, args.slow_runs)
     return [result for section in sections for result in measure(section, runs, log)]
 

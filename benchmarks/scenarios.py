@@ -195,7 +195,7 @@ def pytest_section(project: Project, backend: Backend) -> Section:
 
     cases = [
         case("pytest, no database", [*pytest, "tests/test_nodb.py"]),
-        case("pytest, migrations", db_test),
+        case("pytest with migrations", db_test),
         case("pytest --nomigrations", [*db_test, "--nomigrations"]),
         case("pytest --automigrate", [*db_test, *automigrate_flags, "--automigrate"], unavailable),
     ]

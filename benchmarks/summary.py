@@ -15,7 +15,11 @@ from measure import Result
 # The row each group's "net" figures subtract (Django start-up and system checks,
 # or pytest with Django and no database), and its "x migrate" baseline.
 START_UP = {"build": "check", "no-op": "check", "changes": "check", "pytest": "pytest, no database"}
-BASELINE = {"build": "migrate", "no-op": "migrate, nothing to do", "pytest": "pytest, migrations"}
+BASELINE = {
+    "build": "migrate",
+    "no-op": "migrate, nothing to do",
+    "pytest": "pytest with migrations",
+}
 FLOOR = "DDL floor (driver only)"
 REFERENCE_ROWS = {"start-up (manage.py version)", "check", "pytest, no database"}
 
