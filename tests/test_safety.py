@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections, models
 
-from automigrate_cmd import Refused, automigrate, autoupdate, check
+from automigrate_cmd import LabelError, Refused, automigrate, autoupdate, check
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from tests.conftest import PROJECT, database_url, row_count
 from tests.test_autoupdate import TABLES, alter, old_field, seed
@@ -76,7 +76,7 @@ def test_nulls_under_not_null_are_filled_from_default():
 
 
 def test_bad_default_value_is_a_clear_error():
-    with pytest.raises(Exception, match="todolist.Todo.is_complete=maybe"):
+    with pytest.raises(LabelError, match="todolist.Todo.is_complete=maybe"):
         autoupdate("todolist", defaults=["todolist.Todo.is_complete=maybe"])
 
 
