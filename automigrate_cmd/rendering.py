@@ -6,26 +6,69 @@ in the DDL they produce: an auto-created many-to-many table gets its ``id``
 type from ``settings.DEFAULT_AUTO_FIELD`` in the state, while the real model
 takes it from the app's ``default_auto_field`` (so ``auth_group_permissions.id``
 is a bigint after ``migrate`` in a project with BigAutoField, an int in the
-model class). Rendering the current models through ``ProjectState`` (the
-same states ``makemigrations`` writes into migration files) reproduces what
-``migrate`` builds; apps without migrations are built from their model
-classes, as ``migrate --run-syncdb`` does.
+model class). Those models are rendered through ``ProjectState`` (the same
+states ``makemigrations`` writes into migration files), together with the
+models they relate to, which rendering needs; every other model, and every
+model of an app without migrations (as ``migrate --run-syncdb`` builds them),
+is built from its class. Rendering only where it changes the DDL keeps the
+cost of a run off the size of the project (tests/test_oracle.py checks that
+the result is what ``migrate`` builds).
 """
 
 from __future__ import annotations
 
-from django.apps import apps as global_apps
+from django.conf import settings
 from django.db import models
 from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.state import ProjectState
+from django.db.migrations.state import ModelState, ProjectState
+from django.utils.module_loading import import_string
 
 
 def as_migrate_builds_them(chosen: list[type[models.Model]]) -> list[type[models.Model]]:
     migrated = MigrationLoader(None, ignore_no_migrations=True).migrated_apps
-    if not any(model._meta.app_label in migrated for model in chosen):
+    to_render = [m for m in chosen if m._meta.app_label in migrated and _state_differs(m)]
+    if not to_render:
         return list(chosen)
-    state_apps = ProjectState.from_apps(global_apps).apps
+    state_apps = _render(to_render)
+    labels = {model._meta.label_lower for model in to_render}
     return [
-        state_apps.get_model(model._meta.label) if model._meta.app_label in migrated else model
+        state_apps.get_model(model._meta.label) if model._meta.label_lower in labels else model
         for model in chosen
     ]
+
+
+def _state_differs(model: type[models.Model]) -> bool:
+    """Whether the rendered model would give an auto-created M2M table another id type."""
+    state_pk = import_string(settings.DEFAULT_AUTO_FIELD)
+    return any(
+        type(field.remote_field.through._meta.pk) is not state_pk
+        for field in model._meta.local_many_to_many
+        if field.remote_field.through._meta.auto_created
+    )
+
+
+def _render(chosen: list[type[models.Model]]):
+    """Render ``chosen`` and every model they reach (relations, parents)."""
+    state = ProjectState()
+    for model in _reachable(chosen):
+        state.add_model(ModelState.from_model(model))
+    return state.apps
+
+
+def _reachable(chosen: list[type[models.Model]]) -> list[type[models.Model]]:
+    seen: dict[str, type[models.Model]] = {}
+    pending = list(chosen)
+    while pending:
+        model = pending.pop()
+        if model._meta.label_lower in seen:
+            continue
+        seen[model._meta.label_lower] = model
+        pending.extend(model._meta.get_parent_list())
+        for field in [*model._meta.local_fields, *model._meta.local_many_to_many]:
+            if field.remote_field is None:
+                continue
+            pending.append(field.related_model)
+            through = getattr(field.remote_field, "through", None)
+            if through is not None and not through._meta.auto_created:
+                pending.append(through)
+    return list(seen.values())
