@@ -4,6 +4,7 @@ refused and recorded, and what the user sees."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -292,3 +293,49 @@ def test_failed_run_is_rolled_back_or_rerunnable():
     else:
         run("todolist", "--noinput", verbosity=0)
         assert diff_schemas(before, inspect_schema(connection, TODOLIST_TABLES)) == []
+
+
+def test_a_statement_failing_mid_build_is_one_line_and_loses_nothing_unasked():
+    """A name the database uses elsewhere (moved there by hand) makes a
+    statement of the build fail: an index name on PostgreSQL and SQLite, where
+    they are global to the schema; a foreign key name on MariaDB. PostgreSQL and SQLite roll
+    the whole run back; MariaDB cannot, says so, and a re-run finishes."""
+    seed_todolist()
+    as_built = inspect_schema(connection, ["todolist_todo"])
+    sql = run("Todo", "--dry-run")
+    qn = connection.ops.quote_name
+    if connection.vendor == "mysql":
+        taken = re.search(r"ADD CONSTRAINT `(\w+)` FOREIGN KEY", sql).group(1)
+        blocker = [
+            f"ALTER TABLE todolist_todo DROP FOREIGN KEY {qn(taken)}",
+            f"CREATE TABLE blocker (id int PRIMARY KEY, ref int, "
+            f"CONSTRAINT {qn(taken)} FOREIGN KEY (ref) REFERENCES blocker (id))",
+        ]
+    else:
+        taken = re.search(r'CREATE INDEX "(\w+)" ON "todolist_todo"', sql).group(1)
+        blocker = [
+            f"DROP INDEX {qn(taken)}",
+            "CREATE TABLE blocker (id int PRIMARY KEY)",
+            f"CREATE INDEX {qn(taken)} ON blocker (id)",
+        ]
+    with connection.cursor() as cursor:
+        for statement in blocker:
+            cursor.execute(statement)
+    try:
+        before = inspect_schema(connection, ["todolist_todo"])
+        with pytest.raises(CommandError) as failed:
+            run("Todo", "--noinput")
+        message = str(failed.value)
+        assert message.startswith("Automigrate failed: ") and "\n" not in message
+        if connection.features.can_rollback_ddl:
+            assert message.endswith("Nothing was changed (the run was rolled back).")
+            assert diff_schemas(before, inspect_schema(connection, ["todolist_todo"])) == []
+            assert Todo.objects.count() == 2
+        else:
+            assert message.endswith("run the same command again to finish.")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE blocker")
+    run("Todo", "--noinput")
+    assert Todo.objects.count() == 0
+    assert diff_schemas(as_built, inspect_schema(connection, ["todolist_todo"])) == []
