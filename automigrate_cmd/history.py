@@ -82,11 +82,14 @@ def record_applied(connection: BaseDatabaseWrapper, keys: list[MigrationKey]) ->
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     recorder = MigrationRecorder(connection)
     recorder.ensure_schema()
+    rows = []
     for key in keys:
-        migration = loader.graph.nodes[key]
-        for replaced in migration.replaces or ():
-            recorder.record_applied(*replaced)
-        recorder.record_applied(*key)
+        rows.extend(loader.graph.nodes[key].replaces or ())
+        rows.append(key)
+    # One INSERT for all: the rows record_applied() would write one by one.
+    recorder.migration_qs.bulk_create(
+        [recorder.Migration(app=app, name=name) for app, name in rows]
+    )
 
 
 def record_history(connection: BaseDatabaseWrapper, chosen, report: Reporter) -> list[MigrationKey]:
