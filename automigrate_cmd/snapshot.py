@@ -287,16 +287,19 @@ def _inspect_postgresql(connection, cursor, tables: list[str] | None) -> Snapsho
         JOIN pg_type t ON t.oid = a.atttypid
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         LEFT JOIN pg_collation co ON co.oid = a.attcollation
-        LEFT JOIN LATERAL (
+        LEFT JOIN (
             -- The sequence behind an identity ('i') or serial ('a') column.
-            SELECT format_type(s.seqtypid, NULL) AS seqtype, s.seqstart, s.seqincrement,
+            -- Read once for all columns: a lateral lookup per column was
+            -- most of the time an in-sync run spent in the catalog.
+            SELECT DISTINCT ON (dep.refobjid, dep.refobjsubid)
+                   dep.refobjid, dep.refobjsubid,
+                   format_type(s.seqtypid, NULL) AS seqtype, s.seqstart, s.seqincrement,
                    s.seqmin, s.seqmax, s.seqcache, s.seqcycle
             FROM pg_depend dep
             JOIN pg_sequence s ON s.seqrelid = dep.objid
-            WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid
-              AND dep.refobjsubid = a.attnum AND dep.deptype IN ('i', 'a')
-            LIMIT 1
-        ) seq ON true
+            WHERE dep.classid = 'pg_class'::regclass AND dep.deptype IN ('i', 'a')
+            ORDER BY dep.refobjid, dep.refobjsubid, s.seqrelid
+        ) seq ON seq.refobjid = c.oid AND seq.refobjsubid = a.attnum
         WHERE {where} AND a.attnum > 0 AND NOT a.attisdropped
         """,
         params,
