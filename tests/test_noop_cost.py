@@ -3,10 +3,10 @@ times, however many models there are, and does not build the scratch schema
 again while the models are unchanged."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from automigrate_cmd import autoupdate, update
+from automigrate_cmd import autoupdate, desired_cache, update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,3 +33,46 @@ def test_unchanged_models_do_not_rebuild_the_scratch_schema(monkeypatch):
     monkeypatch.setattr(update, "desired_schema", lambda *a: builds.append(a) or real(*a))
     assert autoupdate("todolist").plan.steps == []
     assert builds == []
+
+
+def _fingerprint_of(**changes) -> str:
+    """The fingerprint of a two-model selection whose pieces ``changes`` swap."""
+    with isolate_apps("tests"):
+        target_pk = changes.get("target_pk", models.AutoField(primary_key=True))
+
+        class Target(models.Model):
+            id = target_pk
+
+            class Meta:
+                app_label = "tests"
+
+        class Source(models.Model):
+            name = changes.get("name", models.CharField(max_length=20))
+            target = models.ForeignKey(Target, models.CASCADE)
+
+            class Meta:
+                app_label = "tests"
+                indexes = changes.get("indexes", [])
+
+        return desired_cache.fingerprint([Source], connection)
+
+
+def test_the_fingerprint_follows_what_reaches_the_database():
+    plain = _fingerprint_of()
+    assert plain == _fingerprint_of()
+    # Python-only options leave the stored schema valid...
+    assert plain == _fingerprint_of(
+        name=models.CharField(max_length=20, default=lambda: "x", help_text="h", blank=True)
+    )
+    # ...anything in the DDL does not, also a change of the model a foreign
+    # key points at when that model is outside the selection.
+    for ddl_change in [
+        {"name": models.CharField(max_length=21)},
+        {"name": models.CharField(max_length=20, null=True)},
+        {"name": models.CharField(max_length=20, db_index=True)},
+        {"name": models.CharField(max_length=20, db_column="other")},
+        {"name": models.TextField()},
+        {"indexes": [models.Index(fields=["name"], name="source_name_idx")]},
+        {"target_pk": models.BigAutoField(primary_key=True)},
+    ]:
+        assert _fingerprint_of(**ddl_change) != plain, ddl_change
