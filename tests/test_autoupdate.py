@@ -17,6 +17,7 @@ from automigrate_cmd import Refused, automigrate, desired_cache
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from automigrate_cmd.update import autoupdate
 from tests.conftest import row_count
+from tests.featureapp.models import AllFields
 from todolist.models import Todo, TodoList, TodoListImage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -331,3 +332,23 @@ def test_database_level_on_delete_is_synced():
     with connection.cursor() as cursor:  # the database itself cascades now
         cursor.execute("DELETE FROM dbdeleteapp_parent")
     assert row_count("dbdeleteapp_child") == 0
+
+
+def test_a_check_lost_by_a_modify_comes_back():
+    """On MariaDB, Django's MODIFY of a column drops its column-level CHECK:
+    a PositiveSmallIntegerField whose nullability changed by migrate has no
+    `>= 0` check any more. autoupdate puts the column back as the model
+    wants it, check included (it used to crash with a KeyError)."""
+    table = AllFields._meta.db_table
+    reference = inspect_schema(connection, [table])
+    alter(AllFields, "positive_small_integer", models.PositiveSmallIntegerField(null=True))
+    try:
+        drift = diff_schemas(reference, inspect_schema(connection, [table]))
+        assert drift != []
+        if connection.vendor == "mysql":
+            assert any("check positive_small_integer only in a" in line for line in drift)
+        assert autoupdate("featureapp.AllFields").plan.steps
+        assert diff_schemas(reference, inspect_schema(connection, [table]), ignore_names=True) == []
+        assert autoupdate("featureapp.AllFields").plan.steps == []
+    finally:
+        automigrate("featureapp.AllFields")
