@@ -2,23 +2,21 @@
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from automigrate_cmd.api import automigrate, connection_for
-from automigrate_cmd.exceptions import AutomigrateError, Cancelled, Refused
+from automigrate_cmd.api import automigrate
+from automigrate_cmd.exceptions import Refused
 from automigrate_cmd.management.arguments import add_common_arguments
+from automigrate_cmd.management.base import SchemaCommand
 from automigrate_cmd.plan import RecreatePlan, describe_plan, rows_text
 
 
-class Command(BaseCommand):
+class Command(SchemaCommand):
     help = (
         "Drops and recreates the tables of all models (or of the named apps and models) "
         "from the current model definitions, without migration files. "
         "Every row in those tables is lost."
     )
-    # Checks need the database; they run in handle() once it is known to answer.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         add_common_arguments(
@@ -35,30 +33,20 @@ class Command(BaseCommand):
             help="Also empty tables whose rows reference the recreated tables.",
         )
 
-    def handle(self, *args, **options):
-        using = options["database"]
+    def run(self, using: str, options: dict) -> None:
         self.verbosity = options["verbosity"]
-        try:
-            connection_for(using)
-            if not options["skip_checks"]:
-                self.check(databases=[using])
-            result = automigrate(
-                options["labels"] or None,
-                using,
-                cascade=options["cascade"],
-                dry_run=options["dry_run"],
-                confirm=self.confirm if options["interactive"] else None,
-                lock_timeout=options["lock_timeout"],
-                verbosity=options["verbosity"],
-                stdout=self.stdout,
-                style=self.style,
-                interactive=options["interactive"],
-            )
-        except Cancelled as cancelled:
-            self.stdout.write(str(cancelled))
-            return
-        except AutomigrateError as error:
-            raise CommandError(str(error)) from error
+        result = automigrate(
+            options["labels"] or None,
+            using,
+            cascade=options["cascade"],
+            dry_run=options["dry_run"],
+            confirm=self.confirm if options["interactive"] else None,
+            lock_timeout=options["lock_timeout"],
+            verbosity=options["verbosity"],
+            stdout=self.stdout,
+            style=self.style,
+            interactive=options["interactive"],
+        )
         if result.dry_run:
             self.print_dry_run(result.plan, result.sql)
 

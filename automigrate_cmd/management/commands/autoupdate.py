@@ -3,21 +3,17 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
-
-from automigrate_cmd.api import connection_for
-from automigrate_cmd.exceptions import AutomigrateError, Cancelled
 from automigrate_cmd.management.arguments import add_common_arguments
+from automigrate_cmd.management.base import SchemaCommand
 from automigrate_cmd.update import SyncPlan, autoupdate, check, plan_as_json, step_warnings
 
 
-class Command(BaseCommand):
+class Command(SchemaCommand):
     help = (
         "Alters the tables of all models (or of the named apps and models) until they match "
         "the current model definitions, keeping the data. Steps that would lose data are "
         "refused unless confirmed."
     )
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         add_common_arguments(
@@ -69,36 +65,26 @@ class Command(BaseCommand):
             help="Apply steps that lose data (the plan lists them with their row counts).",
         )
 
-    def handle(self, *args, **options):
-        using = options["database"]
+    def run(self, using: str, options: dict) -> None:
         # --json prints the plan and nothing else.
         self.verbosity = 0 if options["json"] else options["verbosity"]
-        try:
-            connection_for(using)
-            if not options["skip_checks"]:
-                self.check(databases=[using])
-            if options["check"]:
-                return self.handle_check(options["labels"] or None, using, options["json"])
-            result = autoupdate(
-                options["labels"] or None,
-                using,
-                dry_run=options["dry_run"],
-                accept_data_loss=options["accept_data_loss"],
-                confirm_loss=self.confirm_loss if options["interactive"] else None,
-                renames=options["rename"],
-                defaults=options["default"],
-                questioner=self if options["interactive"] and sys.stdin.isatty() else None,
-                lock_timeout=options["lock_timeout"],
-                verbosity=self.verbosity,
-                stdout=self.stdout,
-                style=self.style,
-                interactive=options["interactive"],
-            )
-        except Cancelled as cancelled:
-            self.stdout.write(str(cancelled))
-            return
-        except AutomigrateError as error:
-            raise CommandError(str(error)) from error
+        if options["check"]:
+            return self.handle_check(options["labels"] or None, using, options["json"])
+        result = autoupdate(
+            options["labels"] or None,
+            using,
+            dry_run=options["dry_run"],
+            accept_data_loss=options["accept_data_loss"],
+            confirm_loss=self.confirm_loss if options["interactive"] else None,
+            renames=options["rename"],
+            defaults=options["default"],
+            questioner=self if options["interactive"] and sys.stdin.isatty() else None,
+            lock_timeout=options["lock_timeout"],
+            verbosity=self.verbosity,
+            stdout=self.stdout,
+            style=self.style,
+            interactive=options["interactive"],
+        )
         if options["json"]:
             self.stdout.write(json.dumps(plan_as_json(result.plan), indent=2))
         elif options["dry_run"] and (options["sql"] or self.verbosity >= 2):
