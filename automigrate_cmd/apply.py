@@ -83,21 +83,21 @@ def _drop_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: R
 def _create_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
     for model in plan.models_to_create:
         own_table, *m2m_tables = tables_of(model)
-        with report.step(f"Creating {own_table}"), _one_round_trip(editor):
+        with report.step(f"Creating {own_table}"), one_round_trip(editor):
             editor.create_model(model)
         for table in m2m_tables:
             report.line(f"  Creating {table}... " + report.style.SUCCESS("OK"))
     if editor.deferred_sql:
         with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
             # What the schema editor would run on exit, run here so it shows.
-            with _one_round_trip(editor):
+            with one_round_trip(editor):
                 for sql in editor.deferred_sql:
                     editor.execute(sql)
             editor.deferred_sql = []
 
 
 @contextmanager
-def _one_round_trip(editor: BaseDatabaseSchemaEditor) -> Iterator[None]:
+def one_round_trip(editor: BaseDatabaseSchemaEditor) -> Iterator[None]:
     """On PostgreSQL, send the statements of a block to the server as one.
 
     Waiting for the server once per statement is most of what a build costs

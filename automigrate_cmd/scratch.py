@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .apply import one_round_trip
 from .selection import tables_of
 from .snapshot import Snapshot, inspect_schema
 
@@ -47,8 +48,12 @@ def desired_schema(
 
 
 def _create_all(editor, models_to_create: list[type[models.Model]]) -> list[str]:
-    for model in models_to_create:
-        editor.create_model(model)
+    with one_round_trip(editor):
+        for model in models_to_create:
+            editor.create_model(model)
+        for sql in editor.deferred_sql:
+            editor.execute(sql)
+        editor.deferred_sql = []
     return [table for model in models_to_create for table in tables_of(model)]
 
 
