@@ -82,6 +82,8 @@ def apply_renames(
     """The live snapshot as it will be after the renames the user asked for,
     and the steps that do them. A rename whose old name is not there (or whose
     new name already is) is left out: the plan then shows a drop and an add."""
+    if not table_renames and not column_renames:
+        return live, []
     renamed = json.loads(json.dumps(live))
     steps = []
     for new, old in sorted(table_renames.items()):

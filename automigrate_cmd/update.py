@@ -224,7 +224,10 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
             desired = desired_schema(connection, to_create)
             if remember:
                 desired_cache.store(connection, key, desired)
-        steps = renames + diff(live, desired.snapshot, connection.vendor)
+        # In sync, the two snapshots are equal: nothing to diff (diff() would
+        # agree, only slower).
+        in_sync = not renames and live == desired.snapshot
+        steps = [] if in_sync else renames + diff(live, desired.snapshot, connection.vendor)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
