@@ -107,6 +107,11 @@ def _desired_mysql(connection, models_to_create) -> Desired:
     with _sibling_connection(connection, connection.settings_dict["NAME"]) as control:
         qn = control.ops.quote_name
         with control.cursor() as cursor:
+            _drop_abandoned_scratches(cursor, qn)
+            # Held while the scratch database exists. The server releases it
+            # when this session ends, also when the process is killed: that
+            # tells a later run the database was abandoned.
+            cursor.execute("SELECT GET_LOCK(%s, 0)", [scratch])
             cursor.execute(f"CREATE DATABASE {qn(scratch)}")
         try:
             with _sibling_connection(connection, scratch) as sibling:
@@ -121,6 +126,20 @@ def _desired_mysql(connection, models_to_create) -> Desired:
         finally:
             with control.cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS {qn(scratch)}")
+                cursor.execute("SELECT RELEASE_LOCK(%s)", [scratch])
+
+
+def _drop_abandoned_scratches(cursor, qn) -> None:
+    """Drop scratch databases left by runs that were killed (nobody holds their lock)."""
+    cursor.execute(
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s",
+        [r"automigrate\_scratch\_%"],
+    )
+    for (name,) in cursor.fetchall():
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [name])
+        if cursor.fetchone()[0] == 1:
+            cursor.execute(f"DROP DATABASE IF EXISTS {qn(name)}")
+            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
 
 
 def _desired_sqlite(connection, models_to_create) -> Desired:

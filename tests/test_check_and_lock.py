@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
-from django.db import connection, models
+from django.db import connection, connections, models
 
-from automigrate_cmd import automigrate, check
+from automigrate_cmd import automigrate, autoupdate, check, desired_cache
 from automigrate_cmd.locking import schema_lock
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from tests.conftest import PROJECT, database_url
@@ -102,3 +102,31 @@ def test_lock_timeout_gives_up_with_a_clear_error(run_manage):
     assert "holds the schema lock of database 'default'; gave up after 1s" in result.stderr
     assert "Traceback" not in result.stderr
     assert check("todolist").steps  # nothing was applied
+
+
+def test_mariadb_scratch_databases_of_killed_runs_are_dropped():
+    """MariaDB builds the models in a database of its own. A run killed while
+    it exists leaves it behind; the next run that builds one drops it, but
+    never one whose run is still going (it holds a lock named after it)."""
+    if connection.vendor != "mysql":
+        pytest.skip("only MariaDB/MySQL builds the scratch schema in a database of its own")
+    abandoned, in_use = "automigrate_scratch_1_deadbeef", "automigrate_scratch_2_cafebabe"
+    holder = connections.create_connection(connection.alias)
+    with holder.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [in_use])
+        for name in (abandoned, in_use):
+            cursor.execute(f"CREATE DATABASE {name}")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {desired_cache.TABLE}")  # build the scratch
+        autoupdate("todolist")
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW DATABASES LIKE 'automigrate\\_scratch\\_%%'")
+            left = {name for (name,) in cursor.fetchall()}
+        assert abandoned not in left
+        assert in_use in left
+    finally:
+        with holder.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {in_use}")
+            cursor.execute(f"DROP DATABASE IF EXISTS {abandoned}")
+        holder.close()
