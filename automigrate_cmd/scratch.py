@@ -91,7 +91,9 @@ def _desired_postgresql(connection, models_to_create) -> Desired:
 @contextmanager
 def _sibling_connection(connection, name: str) -> Iterator[BaseDatabaseWrapper]:
     alias = f"automigrate_scratch_{uuid.uuid4().hex[:8]}"
-    sibling = connection.__class__({**connection.settings_dict, "NAME": name}, alias=alias)
+    # connections[...] also resolves django.db.connection, a proxy object.
+    wrapper_class = type(connections[connection.alias])
+    sibling = wrapper_class({**connection.settings_dict, "NAME": name}, alias=alias)
     # Registered while in use: transaction.atomic() looks connections up by alias.
     connections[alias] = sibling
     try:

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 
 from automigrate_cmd import Refused, automigrate, desired_cache
+from automigrate_cmd.scratch import desired_schema
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from automigrate_cmd.update import autoupdate
 from tests.conftest import row_count
@@ -352,3 +353,10 @@ def test_a_check_lost_by_a_modify_comes_back():
         assert autoupdate("featureapp.AllFields").plan.steps == []
     finally:
         automigrate("featureapp.AllFields")
+
+
+def test_desired_schema_accepts_the_default_connection_proxy():
+    """``django.db.connection`` is a proxy object, not a connection class."""
+    desired = desired_schema(connection, [TodoList, Todo, TodoListImage])
+    live = inspect_schema(connection, TABLES)
+    assert diff_schemas(live, desired.snapshot, ignore_names=True) == []
