@@ -2,9 +2,10 @@
 
     python benchmarks/targets.py benchmarks/results-100.md benchmarks/results-500.md
 
-prints two markdown tables: the issue's targets (each ratio, its target and
-whether it is met) and the test-database setup comparison (pytest with
-migrations, --nomigrations, --automigrate). It reads the results table that
+prints three markdown tables: the targets (each ratio, its target and whether
+it is met), the medians of building the schema and of in-sync runs, and the
+test-database setup comparison (pytest with migrations, --nomigrations,
+--automigrate). It reads the results table that
 summary.py writes, so the figures are the ones in those files.
 """
 
@@ -73,6 +74,37 @@ def targets_table(blocks) -> str:
     return "\n".join(lines)
 
 
+def build_table(blocks) -> str:
+    """Medians (net of start-up in brackets) of building the schema and of an in-sync run."""
+    names = [
+        ("check", "start-up + checks"),
+        ("automigrate", "automigrate"),
+        ("migrate", "migrate"),
+        ("migrate --run-syncdb, no migrations", "syncdb path"),
+        ("DDL floor (driver only)", "DDL floor"),
+        ("migrate, nothing to do", "no-op migrate"),
+        ("autoupdate, nothing to do", "no-op autoupdate"),
+        ("autoupdate --check", "autoupdate --check"),
+        ("autoupdate, 1 change(s)", "autoupdate, 1 change"),
+        ("migrate, 1 change(s)", "migrate, 1 change"),
+    ]
+    lines = [
+        "| N | DB | " + " | ".join(title for _, title in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for (n, db), rows in blocks.items():
+        cells = [n, db]
+        for name, _ in names:
+            row = rows.get(name) or {}
+            whole, net = number(row.get("median")), number(row.get("net"))
+            if whole is None:
+                cells.append("–")
+            else:
+                cells.append(f"{whole:.2f}" + (f" ({net:.2f})" if net is not None else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def pytest_table(blocks) -> str:
     lines = [
         "| N | DB | pytest, no database | with migrations | --nomigrations | --automigrate "
@@ -104,6 +136,8 @@ def main(paths: list[str]) -> None:
     for path in paths:
         blocks.update(read_rows(Path(path)))
     print(targets_table(blocks))
+    print()
+    print(build_table(blocks))
     print()
     print(pytest_table(blocks))
 
