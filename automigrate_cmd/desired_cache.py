@@ -1,18 +1,21 @@
 """Remembers what the models want, so an in-sync check stays cheap.
 
 Building the models in a scratch place costs about as much as creating the
-tables. The result depends only on the model definitions and on the server
-that renders them, so it is stored, keyed by a fingerprint of both, in one
-small table of the database (``automigrate_cmd_desired``, next to
-``django_migrations``). A run whose models have not changed since the last
-one reads it back instead of building the scratch schema again; the live
-schema is still inspected every time, so drift made by hand is still found.
+tables. What a model's tables look like there depends only on its definition
+(and the fields its relations point at) and on the server that renders them,
+so it is stored per model, keyed by a fingerprint of both, in one small table
+of the database (``automigrate_cmd_desired_tables``, next to
+``django_migrations``). A run reads back the tables of every model that has
+not changed since it was stored and builds only the others: an in-sync run
+builds nothing, a run after k model changes builds those k. The live schema is
+still inspected every time, so drift made by hand is still found.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 
 import django
 from django.conf import settings
@@ -22,16 +25,18 @@ from django.db.migrations.serializer import serializer_factory
 
 from .scratch import Desired
 
-TABLE = "automigrate_cmd_desired"
+TABLE = "automigrate_cmd_desired_tables"
 # Bump when the snapshot format or the way desired schemas are built changes.
-FORMAT = "1"
-KEEP = 50
+FORMAT = "2"
 
 _TEXT = {"postgresql": "text", "mysql": "longtext", "sqlite": "text"}
 
 
-def fingerprint(chosen: list[type[models.Model]], connection: BaseDatabaseWrapper) -> str:
-    digest = hashlib.sha256()
+def fingerprints(
+    chosen: list[type[models.Model]], connection: BaseDatabaseWrapper
+) -> dict[str, str]:
+    """Model label -> a fingerprint of the model and of the server that renders it."""
+    server = hashlib.sha256()
     for part in (
         FORMAT,
         django.get_version(),
@@ -40,10 +45,13 @@ def fingerprint(chosen: list[type[models.Model]], connection: BaseDatabaseWrappe
         repr(sorted(connection.settings_dict.get("OPTIONS", {}).items())),
         settings.DEFAULT_AUTO_FIELD,
     ):
-        digest.update(part.encode() + b"\0")
-    for model in sorted(chosen, key=lambda m: m._meta.label_lower):
-        digest.update(_describe(model).encode() + b"\0")
-    return digest.hexdigest()
+        server.update(part.encode() + b"\0")
+    keys = {}
+    for model in chosen:
+        digest = server.copy()
+        digest.update(_describe(model).encode())
+        keys[model._meta.label_lower] = digest.hexdigest()
+    return keys
 
 
 def _describe(model: type[models.Model]) -> str:
@@ -116,33 +124,53 @@ def _stable_repr(value) -> str:
         return text
 
 
-def load(connection: BaseDatabaseWrapper, key: str) -> Desired | None:
-    if TABLE not in connection.introspection.table_names():
-        return None
+def load(connection: BaseDatabaseWrapper, keys: dict[str, str]) -> dict[str, Desired]:
+    """The stored tables of each model in ``keys`` whose fingerprint still matches."""
+    if not keys or TABLE not in connection.introspection.table_names():
+        return {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT desired FROM {_table(connection)} WHERE fingerprint = %s", [key])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    stored = json.loads(row[0])
-    return Desired(stored["snapshot"], stored.get("mysql_lines", {}))
+        cursor.execute(f"SELECT model, fingerprint, desired FROM {_table(connection)}")
+        rows = cursor.fetchall()
+    found = {}
+    for label, key, payload in rows:
+        if keys.get(label) == key:
+            stored = json.loads(payload)
+            found[label] = Desired(stored["snapshot"], stored.get("mysql_lines", {}))
+    return found
 
 
-def store(connection: BaseDatabaseWrapper, key: str, desired: Desired) -> None:
+def store(connection: BaseDatabaseWrapper, keys: dict[str, str], parts: dict[str, Desired]) -> None:
+    """Remember ``parts`` (model label -> its tables), replacing older versions."""
+    if not parts:
+        return
     table = _table(connection)
-    payload = json.dumps({"snapshot": desired.snapshot, "mysql_lines": desired.mysql_lines})
+    rows = [
+        (label, keys[label], json.dumps({"snapshot": d.snapshot, "mysql_lines": d.mysql_lines}))
+        for label, d in sorted(parts.items())
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} (fingerprint varchar(64) NOT NULL PRIMARY KEY, "
-            f"desired {_TEXT.get(connection.vendor, 'text')} NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {table} (model varchar(255) NOT NULL PRIMARY KEY, "
+            f"fingerprint varchar(64) NOT NULL, desired {_TEXT.get(connection.vendor, 'text')} "
+            "NOT NULL)"
         )
-        cursor.execute(f"DELETE FROM {table} WHERE fingerprint = %s", [key])
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")
-        if cursor.fetchone()[0] >= KEEP:
-            cursor.execute(f"DELETE FROM {table}")  # old model versions: start over
-        cursor.execute(
-            f"INSERT INTO {table} (fingerprint, desired) VALUES (%s, %s)", [key, payload]
+        labels = [label for label, _key, _payload in rows]
+        for start in range(0, len(labels), 500):
+            chunk = labels[start : start + 500]
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE model IN ({placeholders})", chunk)
+        cursor.executemany(
+            f"INSERT INTO {table} (model, fingerprint, desired) VALUES (%s, %s, %s)", rows
         )
+
+
+def combine(parts: Iterable[Desired]) -> Desired:
+    """One desired schema from the tables of several models."""
+    combined = Desired({}, {})
+    for part in parts:
+        combined.snapshot.update(part.snapshot)
+        combined.mysql_lines.update(part.mysql_lines)
+    return combined
 
 
 def _table(connection: BaseDatabaseWrapper) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connections, models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .apply import one_round_trip
@@ -45,6 +45,30 @@ def desired_schema(
 ) -> Desired:
     builder = _BUILDERS[connection.vendor]
     return builder(connection, models_to_create)
+
+
+def desired_by_model(
+    connection: BaseDatabaseWrapper, models_to_create: list[type[models.Model]], labels: set[str]
+) -> dict[str, Desired]:
+    """Build only the models ``labels`` names; their tables, by model label."""
+    subset = [model for model in models_to_create if model._meta.label_lower in labels]
+    try:
+        desired = desired_schema(connection, subset)
+    except DatabaseError:
+        if len(subset) == len(models_to_create):
+            raise
+        # PostgreSQL checks foreign keys as they are created: one into a
+        # table that neither the subset nor the live database has fails.
+        desired = desired_schema(connection, models_to_create)
+    return {model._meta.label_lower: _tables_of_model(desired, model) for model in subset}
+
+
+def _tables_of_model(desired: Desired, model: type[models.Model]) -> Desired:
+    tables = tables_of(model)
+    return Desired(
+        {t: desired.snapshot[t] for t in tables if t in desired.snapshot},
+        {t: desired.mysql_lines[t] for t in tables if t in desired.mysql_lines},
+    )
 
 
 def _create_all(editor, models_to_create: list[type[models.Model]]) -> list[str]:

@@ -1,7 +1,8 @@
 """``autoupdate()``: alter the live schema until it matches the models,
 keeping the data. Inspect -> diff -> measure -> apply, each in its module:
 
-- ``scratch.desired_schema``: the models built where the server renders them;
+- ``scratch.desired_schema``: the models built where the server renders them
+  (only those changed since ``desired_cache`` stored their tables);
 - ``snapshot.inspect_schema``: the live tables, read the same way;
 - ``diff.diff``: the steps between the two (a pure function);
 - ``risks.measure``: what each step would do to the rows there;
@@ -31,7 +32,7 @@ from .locking import DEFAULT_TIMEOUT, schema_lock
 from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
-from .scratch import Desired, desired_schema
+from .scratch import Desired, desired_by_model
 from .selection import Label, select_models, syncable_models, tables_of
 from .snapshot import inspect_schema
 from .sync import apply_steps
@@ -216,14 +217,18 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         live = inspect_schema(connection, [*tables, *hints.table_renames.values()])
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
         live = {table: record for table, record in live.items() if table in tables}
-        key = desired_cache.fingerprint(chosen, connection)
-        desired = desired_cache.load(connection, key)
+        keys = desired_cache.fingerprints(chosen, connection)
+        parts = desired_cache.load(connection, keys)
         to_create: list | None = None
-        if desired is None:
+        missing = {model._meta.label_lower for model in chosen} - set(parts)
+        if missing:
+            # Only models changed since their tables were stored are built.
             to_create = as_migrate_builds_them(chosen)
-            desired = desired_schema(connection, to_create)
+            built = desired_by_model(connection, to_create, missing)
+            parts.update(built)
             if remember:
-                desired_cache.store(connection, key, desired)
+                desired_cache.store(connection, keys, built)
+        desired = desired_cache.combine(parts[model._meta.label_lower] for model in chosen)
         # In sync, the two snapshots are equal: nothing to diff (diff() would
         # agree, only slower).
         in_sync = not renames and live == desired.snapshot

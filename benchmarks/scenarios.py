@@ -90,7 +90,7 @@ def capture_ddl(project: Project, backend: Backend, workdir: Path) -> Path:
 
 # Where autoupdate keeps the desired schema it built, per model fingerprint
 # (automigrate_cmd/desired_cache.py): dropped for the "nothing stored" rows.
-DESIRED_CACHE_TABLE = "automigrate_cmd_desired"
+DESIRED_CACHE_TABLE = "automigrate_cmd_desired_tables"
 
 
 def noop_section(project: Project, backend: Backend) -> Section:

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from automigrate_cmd import autoupdate, desired_cache, update
+from automigrate_cmd import autoupdate, desired_cache, scratch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,13 +26,41 @@ def test_noop_queries_do_not_grow_with_the_number_of_models():
     assert len(many) <= 20
 
 
+def count_builds(monkeypatch) -> list[list[str]]:
+    """The models each scratch build is asked for, by label."""
+    builds: list[list[str]] = []
+    real = scratch.desired_schema
+
+    def recording(connection, models_to_create):
+        builds.append(sorted(model._meta.label for model in models_to_create))
+        return real(connection, models_to_create)
+
+    monkeypatch.setattr(scratch, "desired_schema", recording)
+    return builds
+
+
 def test_unchanged_models_do_not_rebuild_the_scratch_schema(monkeypatch):
     autoupdate("todolist")
-    builds = []
-    real = update.desired_schema
-    monkeypatch.setattr(update, "desired_schema", lambda *a: builds.append(a) or real(*a))
+    builds = count_builds(monkeypatch)
     assert autoupdate("todolist").plan.steps == []
     assert builds == []
+
+
+def test_a_changed_model_rebuilds_only_itself(monkeypatch):
+    autoupdate("todolist")
+    real = desired_cache.fingerprints
+
+    def todo_changed(chosen, connection):
+        keys = real(chosen, connection)
+        keys["todolist.todo"] = "0" * 64  # as if Todo's definition had changed
+        return keys
+
+    monkeypatch.setattr(desired_cache, "fingerprints", todo_changed)
+    builds = count_builds(monkeypatch)
+    assert autoupdate("todolist").plan.steps == []
+    assert builds == [["todolist.Todo"]]
+    assert autoupdate("todolist").plan.steps == []  # now stored under the new fingerprint
+    assert builds == [["todolist.Todo"]]
 
 
 def _fingerprint_of(**changes) -> str:
@@ -54,7 +82,7 @@ def _fingerprint_of(**changes) -> str:
                 app_label = "tests"
                 indexes = changes.get("indexes", [])
 
-        return desired_cache.fingerprint([Source], connection)
+        return desired_cache.fingerprints([Source], connection)["tests.source"]
 
 
 def test_the_fingerprint_follows_what_reaches_the_database():
