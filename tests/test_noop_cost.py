@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from automigrate_cmd import autoupdate, desired_cache, scratch
+from automigrate_cmd import automigrate, autoupdate, desired_cache, scratch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,3 +104,35 @@ def test_the_fingerprint_follows_what_reaches_the_database():
         {"target_pk": models.BigAutoField(primary_key=True)},
     ]:
         assert _fingerprint_of(**ddl_change) != plain, ddl_change
+
+
+def test_a_changed_model_whose_reference_is_missing_everywhere_is_built_with_the_rest(
+    monkeypatch,
+):
+    """Building Todo alone needs the table its foreign key points at: when
+    neither the live database nor the build has it (PostgreSQL checks), the
+    whole selection is built instead. The result is the same either way."""
+    autoupdate("todolist")
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+        cascade = " CASCADE" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"DROP TABLE todolist_todolist{cascade}")
+        if connection.vendor == "mysql":
+            cursor.execute("SET FOREIGN_KEY_CHECKS = 1")
+    real = desired_cache.fingerprints
+    monkeypatch.setattr(
+        desired_cache,
+        "fingerprints",
+        lambda chosen, conn: {**real(chosen, conn), "todolist.todo": "0" * 64},
+    )
+    builds = count_builds(monkeypatch)
+
+    steps = autoupdate("todolist").plan.steps
+
+    alone = [["todolist.Todo"]]
+    everything = [["todolist.Todo", "todolist.TodoList", "todolist.TodoListImage"]]
+    assert builds == (alone + everything if connection.vendor == "postgresql" else alone)
+    assert "create_table" in [step.kind for step in steps]
+    assert autoupdate("todolist").plan.steps == []
+    automigrate("todolist")
