@@ -2,6 +2,7 @@
 
     python benchmarks/targets.py benchmarks/results-100.md benchmarks/results-500.md
 
+(a later file's rows replacing an earlier one's, for sections run again)
 prints three markdown tables: the targets (each ratio, its target and whether
 it is met), the medians of building the schema and of in-sync runs, and the
 test-database setup comparison (pytest with migrations, --nomigrations,
@@ -132,9 +133,11 @@ def pytest_table(blocks) -> str:
 
 
 def main(paths: list[str]) -> None:
-    blocks = {}
+    blocks: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
     for path in paths:
-        blocks.update(read_rows(Path(path)))
+        # A later file's rows replace an earlier one's (a re-run of some sections).
+        for key, rows in read_rows(Path(path)).items():
+            blocks.setdefault(key, {}).update(rows)
     print(targets_table(blocks))
     print()
     print(build_table(blocks))
