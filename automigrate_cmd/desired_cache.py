@@ -124,9 +124,12 @@ def _stable_repr(value) -> str:
         return text
 
 
-def load(connection: BaseDatabaseWrapper, keys: dict[str, str]) -> dict[str, Desired]:
-    """The stored tables of each model in ``keys`` whose fingerprint still matches."""
-    if not keys or TABLE not in connection.introspection.table_names():
+def load(
+    connection: BaseDatabaseWrapper, keys: dict[str, str], present: set[str]
+) -> dict[str, Desired]:
+    """The stored tables of each model in ``keys`` whose fingerprint still
+    matches; ``present``: the tables the database has."""
+    if not keys or TABLE not in present:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT model, fingerprint, desired FROM {_table(connection)}")

@@ -217,18 +217,8 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         live = inspect_schema(connection, [*tables, *hints.table_renames.values()])
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
         live = {table: record for table, record in live.items() if table in tables}
-        keys = desired_cache.fingerprints(chosen, connection)
-        parts = desired_cache.load(connection, keys)
-        to_create: list | None = None
-        missing = {model._meta.label_lower for model in chosen} - set(parts)
-        if missing:
-            # Only models changed since their tables were stored are built.
-            to_create = as_migrate_builds_them(chosen)
-            built = desired_by_model(connection, to_create, missing)
-            parts.update(built)
-            if remember:
-                desired_cache.store(connection, keys, built)
-        desired = desired_cache.combine(parts[model._meta.label_lower] for model in chosen)
+        present = existing_tables(connection)  # read once for the cache and the listing
+        desired, to_create = _desired(chosen, connection, present, remember)
         # In sync, the two snapshots are equal: nothing to diff (diff() would
         # agree, only slower).
         in_sync = not renames and live == desired.snapshot
@@ -240,11 +230,28 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         measure(
             steps, connection, _fields_by_column(models_by_table), hints, live, desired.snapshot
         )
-        unmanaged = _unmanaged_tables(connection)
+        unmanaged = _unmanaged_tables(connection, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints)
     return plan, desired, models_by_table, live
+
+
+def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str], remember: bool):
+    """What the models want: the stored tables of models unchanged since they
+    were stored, the others built in the scratch place (and stored, with
+    ``remember``). Also the classes built from, when any were."""
+    keys = desired_cache.fingerprints(chosen, connection)
+    parts = desired_cache.load(connection, keys, present)
+    missing = {model._meta.label_lower for model in chosen} - set(parts)
+    to_create = None
+    if missing:
+        to_create = as_migrate_builds_them(chosen)
+        built = desired_by_model(connection, to_create, missing)
+        parts.update(built)
+        if remember:
+            desired_cache.store(connection, keys, built)
+    return desired_cache.combine(parts[model._meta.label_lower] for model in chosen), to_create
 
 
 def _models_by_table(to_create) -> dict[str, type[models.Model]]:
@@ -266,11 +273,11 @@ def _fields_by_column(models_by_table) -> dict[tuple[str, str], models.Field]:
     }
 
 
-def _unmanaged_tables(connection: BaseDatabaseWrapper) -> list[str]:
+def _unmanaged_tables(connection: BaseDatabaseWrapper, present: set[str]) -> list[str]:
     """Tables no model that this database holds owns: never touched."""
     owned = {t for m in syncable_models(connection.alias) for t in tables_of(m)}
     owned |= {"django_migrations", desired_cache.TABLE}
-    return sorted(existing_tables(connection) - owned)
+    return sorted(present - owned)
 
 
 def _show_plan(plan: SyncPlan, report: Reporter) -> None:
