@@ -23,6 +23,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.serializer import serializer_factory
 
+from .rendering import built_from_state
 from .scratch import Desired
 
 TABLE = "automigrate_cmd_desired_tables"
@@ -63,7 +64,8 @@ def _describe(model: type[models.Model]) -> str:
     fields = [_describe_field(field) for field in [*meta.local_fields, *meta.local_many_to_many]]
     options = [(name, getattr(meta, name, None)) for name in _DDL_OPTIONS]
     parents = [parent._meta.label_lower for parent in meta.get_parent_list()]
-    return _stable_repr((meta.label_lower, fields, options, parents))
+    rendered = built_from_state(model)  # auto-created M2M ids then follow DEFAULT_AUTO_FIELD
+    return _stable_repr((meta.label_lower, fields, options, parents, rendered))
 
 
 # Field options that never reach the database.

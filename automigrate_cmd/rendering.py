@@ -17,6 +17,8 @@ the result is what ``migrate`` builds).
 
 from __future__ import annotations
 
+import importlib.util
+
 from django.conf import settings
 from django.db import models
 from django.db.migrations.loader import MigrationLoader
@@ -35,6 +37,21 @@ def as_migrate_builds_them(chosen: list[type[models.Model]]) -> list[type[models
         state_apps.get_model(model._meta.label) if model._meta.label_lower in labels else model
         for model in chosen
     ]
+
+
+def built_from_state(model: type[models.Model]) -> bool:
+    """Whether ``as_migrate_builds_them`` renders this model, without loading
+    any migration: its app has a migrations package and rendering changes its
+    DDL. For fingerprints, which must change when an app gains migrations."""
+    if not _state_differs(model):
+        return False
+    module_name, _explicit = MigrationLoader.migrations_module(model._meta.app_label)
+    if module_name is None:
+        return False
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def _state_differs(model: type[models.Model]) -> bool:

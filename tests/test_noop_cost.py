@@ -4,7 +4,7 @@ again while the models are unchanged."""
 
 import pytest
 from django.db import connection, models
-from django.test.utils import CaptureQueriesContext, isolate_apps
+from django.test.utils import CaptureQueriesContext, isolate_apps, override_settings
 
 from automigrate_cmd import automigrate, autoupdate, desired_cache, scratch
 
@@ -136,3 +136,15 @@ def test_a_changed_model_whose_reference_is_missing_everywhere_is_built_with_the
     assert "create_table" in [step.kind for step in steps]
     assert autoupdate("todolist").plan.steps == []
     automigrate("todolist")
+
+
+def test_the_fingerprint_changes_when_an_app_gains_or_loses_migrations():
+    """auth's auto-created M2M tables take their id type from DEFAULT_AUTO_FIELD
+    when auth has migrations (as migrate builds them), from auth's own
+    default_auto_field when it has none (as --run-syncdb builds them)."""
+    from django.contrib.auth.models import User
+
+    with_migrations = desired_cache.fingerprints([User], connection)
+    with override_settings(MIGRATION_MODULES={"auth": None}):
+        without = desired_cache.fingerprints([User], connection)
+    assert with_migrations != without
