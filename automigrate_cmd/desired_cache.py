@@ -62,7 +62,7 @@ def _describe(model: type[models.Model]) -> str:
     which dominated an in-sync run."""
     meta = model._meta
     fields = [_describe_field(field) for field in [*meta.local_fields, *meta.local_many_to_many]]
-    options = [(name, getattr(meta, name, None)) for name in _DDL_OPTIONS]
+    options = [(name, _deconstructed(getattr(meta, name, None))) for name in _DDL_OPTIONS]
     parents = [parent._meta.label_lower for parent in meta.get_parent_list()]
     rendered = built_from_state(model)  # auto-created M2M ids then follow DEFAULT_AUTO_FIELD
     return _stable_repr((meta.label_lower, fields, options, parents, rendered))
@@ -98,6 +98,16 @@ def _describe_field(field: models.Field) -> tuple:
         if through is not None:
             described.append((through._meta.db_table, type(through._meta.pk).__name__))
     return tuple(described)
+
+
+def _deconstructed(value):
+    """Indexes and constraints as deconstruct() gives them (what makemigrations
+    writes): their repr() leaves options out, a PostgreSQL index's fillfactor say."""
+    if isinstance(value, list | tuple):
+        return [_deconstructed(item) for item in value]
+    if hasattr(value, "deconstruct") and not isinstance(value, type):
+        return value.deconstruct()
+    return value
 
 
 def _named(value):

@@ -3,6 +3,7 @@ times, however many models there are, and does not build the scratch schema
 again while the models are unchanged."""
 
 import pytest
+from django.contrib.postgres.indexes import BTreeIndex
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext, isolate_apps, override_settings
 
@@ -104,6 +105,12 @@ def test_the_fingerprint_follows_what_reaches_the_database():
         {"target_pk": models.BigAutoField(primary_key=True)},
     ]:
         assert _fingerprint_of(**ddl_change) != plain, ddl_change
+    # An index option that the index's repr() does not show.
+    assert _fingerprint_of(
+        indexes=[BTreeIndex(fields=["name"], name="source_name_idx", fillfactor=70)]
+    ) != _fingerprint_of(
+        indexes=[BTreeIndex(fields=["name"], name="source_name_idx", fillfactor=80)]
+    )
 
 
 def test_a_changed_model_whose_reference_is_missing_everywhere_is_built_with_the_rest(
