@@ -9,10 +9,11 @@ from typing import TextIO
 
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import ConnectionDoesNotExist
 
+from . import desired_cache
 from .apply import apply_plan
 from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, Refused, first_line
 from .history import record_history
@@ -43,6 +44,7 @@ def automigrate(
     stdout: TextIO | None = None,
     style=None,
     interactive: bool = False,
+    remember: bool = True,
 ) -> AutomigrateResult:
     """Drop and recreate the tables of the models that ``labels`` name.
 
@@ -52,6 +54,9 @@ def automigrate(
     refuse (:class:`Refused`) unless ``cascade`` empties those tables too.
     ``confirm`` is asked before anything is dropped; a false answer raises
     :class:`Cancelled`. Calling this function without ``confirm`` is consent.
+    ``remember`` stores the tables built as what the models want, so the next
+    ``autoupdate`` need not build them again (pointless for a database that
+    is about to be dropped, a test database that is not kept).
     """
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
@@ -68,6 +73,8 @@ def automigrate(
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
         report.heading("Running automigrate:")
         _run(plan, connection, report)
+        if remember:
+            _remember(plan, connection, report)
         recorded = record_history(connection, plan.models, report)
         emit_post_migrate_signal(verbosity, interactive, using, **signals)
     _summarize(plan, report)
@@ -134,6 +141,19 @@ def _run(plan: RecreatePlan, connection: BaseDatabaseWrapper, report: Reporter) 
             else "The database does not roll back DDL: run the same command again to finish."
         )
         raise AutomigrateError(f"Automigrate failed: {first_line(error)}. {undone}") from error
+
+
+def _remember(plan: RecreatePlan, connection: BaseDatabaseWrapper, report: Reporter) -> None:
+    try:
+        with transaction.atomic(using=connection.alias):
+            desired_cache.store_built(connection, plan.models)
+    except DatabaseError as error:
+        # The tables are built and correct: only the next autoupdate's
+        # shortcut is missing, which is no reason to fail the run.
+        report.warning(
+            f"  Could not store the built tables for autoupdate ({first_line(error)}); "
+            "the next autoupdate builds them in a scratch place instead."
+        )
 
 
 def _summarize(plan: RecreatePlan, report: Reporter) -> None:

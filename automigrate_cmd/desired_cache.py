@@ -7,8 +7,10 @@ so it is stored per model, keyed by a fingerprint of both, in one small table
 of the database (``automigrate_cmd_desired_tables``, next to
 ``django_migrations``). A run reads back the tables of every model that has
 not changed since it was stored and builds only the others: an in-sync run
-builds nothing, a run after k model changes builds those k. The live schema is
-still inspected every time, so drift made by hand is still found.
+builds nothing, a run after k model changes builds those k. ``automigrate``
+stores the tables it has just built (``store_built``), so the autoupdate after
+it builds nothing either. The live schema is still inspected every time, so
+drift made by hand is still found.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.serializer import serializer_factory
 
 from .rendering import built_from_state
-from .scratch import Desired
+from .scratch import Desired, by_model, read_back
+from .selection import tables_of
 
 TABLE = "automigrate_cmd_desired_tables"
 # Bump when the snapshot format or the way desired schemas are built changes.
@@ -177,6 +180,16 @@ def store(connection: BaseDatabaseWrapper, keys: dict[str, str], parts: dict[str
         cursor.executemany(
             f"INSERT INTO {table} (model, fingerprint, desired) VALUES (%s, %s, %s)", rows
         )
+
+
+def store_built(connection: BaseDatabaseWrapper, chosen: list[type[models.Model]]) -> None:
+    """Remember the tables ``automigrate`` has just built as what ``chosen``
+    want. They were made by the same ``create_model`` calls on the same server
+    as a scratch build would make them (tests/test_desired_cache.py holds the
+    two equal), so the next autoupdate reads them back instead of building
+    every model again."""
+    built = read_back(connection, [table for model in chosen for table in tables_of(model)])
+    store(connection, fingerprints(chosen, connection), by_model(built, chosen))
 
 
 def combine(parts: Iterable[Desired]) -> Desired:

@@ -60,7 +60,20 @@ def desired_by_model(
         # PostgreSQL checks foreign keys as they are created: one into a
         # table that neither the subset nor the live database has fails.
         desired = desired_schema(connection, models_to_create)
-    return {model._meta.label_lower: _tables_of_model(desired, model) for model in subset}
+    return by_model(desired, subset)
+
+
+def by_model(desired: Desired, chosen: list[type[models.Model]]) -> dict[str, Desired]:
+    """``desired`` split into the tables of each model, by model label."""
+    return {model._meta.label_lower: _tables_of_model(desired, model) for model in chosen}
+
+
+def read_back(connection: BaseDatabaseWrapper, tables: list[str]) -> Desired:
+    """``tables`` as a desired schema: what a scratch build hands back of them."""
+    snapshot = inspect_schema(connection, tables)
+    if connection.vendor != "mysql":
+        return Desired(snapshot)
+    return Desired(snapshot, {table: mysql_create_lines(connection, table) for table in snapshot})
 
 
 def _tables_of_model(desired: Desired, model: type[models.Model]) -> Desired:
@@ -104,7 +117,7 @@ def _desired_postgresql(connection, models_to_create) -> Desired:
                     cursor.execute(f"SET LOCAL search_path TO {qn(scratch)}, {qn(live_schema)}")
                 with sibling.schema_editor(atomic=False) as editor:
                     tables = _create_all(editor, models_to_create)
-                result = Desired(inspect_schema(sibling, tables))
+                result = read_back(sibling, tables)
                 raise _Rollback
         except _Rollback:
             pass
@@ -146,9 +159,7 @@ def _desired_mysql(connection, models_to_create) -> Desired:
                     cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
                 with sibling.schema_editor() as editor:
                     tables = _create_all(editor, models_to_create)
-                snapshot = inspect_schema(sibling, tables)
-                lines = {table: mysql_create_lines(sibling, table) for table in tables}
-                return Desired(snapshot, lines)
+                return read_back(sibling, tables)
         finally:
             with control.cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS {qn(scratch)}")
@@ -172,7 +183,7 @@ def _desired_sqlite(connection, models_to_create) -> Desired:
     with _sibling_connection(connection, ":memory:") as sibling:
         with sibling.schema_editor() as editor:
             tables = _create_all(editor, models_to_create)
-        return Desired(inspect_schema(sibling, tables))
+        return read_back(sibling, tables)
 
 
 _BUILDERS = {

@@ -114,7 +114,7 @@ def build_test_schema(
     # Like migrate in create_test_db: one verbosity level lower.
     output = {"verbosity": max(verbosity - 1, 0), "stdout": sys.stdout}
     if not (keepdb and existing_tables(connection)):
-        automigrate(wanted, using, **output)
+        automigrate(wanted, using, remember=keepdb, **output)
         return
     try:
         result = autoupdate(wanted, using, accept_data_loss=True, **output)

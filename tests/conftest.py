@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
+from automigrate_cmd import desired_cache
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +64,12 @@ def row_count(table: str, alias: str = "default") -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
         return cursor.fetchone()[0]
+
+
+def model_schema(snapshot: dict) -> dict:
+    """``snapshot`` without automigrate_cmd's own bookkeeping table (the
+    desired tables it remembers), which ``migrate`` does not make."""
+    return {table: record for table, record in snapshot.items() if table != desired_cache.TABLE}
 
 
 def drop_all_tables(alias: str = "default") -> None:
