@@ -151,7 +151,7 @@ def _desired_mysql(connection, models_to_create) -> Desired:
             # when this session ends, also when the process is killed: that
             # tells a later run the database was abandoned.
             cursor.execute("SELECT GET_LOCK(%s, 0)", [scratch])
-            cursor.execute(f"CREATE DATABASE {qn(scratch)}")
+            cursor.execute(f"CREATE DATABASE {qn(scratch)}{_live_defaults(cursor)}")
         try:
             with _sibling_connection(connection, scratch) as sibling:
                 with sibling.cursor() as cursor:
@@ -164,6 +164,18 @@ def _desired_mysql(connection, models_to_create) -> Desired:
             with control.cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS {qn(scratch)}")
                 cursor.execute("SELECT RELEASE_LOCK(%s)", [scratch])
+
+
+def _live_defaults(cursor) -> str:
+    """The live database's default character set and collation, for the
+    scratch one: new tables take them (a test database made with
+    TEST["COLLATION"], say, differs from the server's default)."""
+    cursor.execute(
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+        "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()"
+    )
+    charset, collation = cursor.fetchone()
+    return f" CHARACTER SET {charset} COLLATE {collation}"
 
 
 def _drop_abandoned_scratches(cursor, qn) -> None:

@@ -56,3 +56,29 @@ def test_automigrate_without_remember_stores_nothing():
     drop_stored_tables()
     automigrate("todolist", remember=False)
     assert stored_parts(select_models("todolist", "default")) == {}
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="MySQL/MariaDB database defaults")
+def test_scratch_database_takes_the_live_databases_collation():
+    # A test database made with TEST["COLLATION"], say: new tables take it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+            "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()"
+        )
+        charset, collation = cursor.fetchone()
+        other = "utf8mb4_unicode_ci" if collation != "utf8mb4_unicode_ci" else "utf8mb4_bin"
+        cursor.execute(f"ALTER DATABASE CHARACTER SET utf8mb4 COLLATE {other}")
+    try:
+        drop_stored_tables()
+        automigrate("todolist")
+        chosen = select_models("todolist", "default")
+        stored, scratch = stored_parts(chosen), scratch_parts(chosen)
+        assert stored["todolist.todo"].snapshot["todolist_todo"]["options"]["collation"] == other
+        assert {label: part.snapshot for label, part in stored.items()} == {
+            label: part.snapshot for label, part in scratch.items()
+        }
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER DATABASE CHARACTER SET {charset} COLLATE {collation}")
+        automigrate("todolist")
