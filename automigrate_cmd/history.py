@@ -27,10 +27,10 @@ MigrationKey = tuple[str, str]
 
 
 def migrations_to_record(
-    connection: BaseDatabaseWrapper, app_labels: Iterable[str]
+    loader: MigrationLoader, app_labels: Iterable[str]
 ) -> tuple[list[MigrationKey], dict[str, str]]:
     """The migrations to record for ``app_labels``, and why some apps are skipped."""
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    connection = loader.connection
     applied = set(loader.applied_migrations or {})
     present = existing_tables(connection)
     skipped: dict[str, str] = {}
@@ -75,12 +75,11 @@ def _in_order(graph, keys: set) -> list:
     return ordered
 
 
-def record_applied(connection: BaseDatabaseWrapper, keys: list[MigrationKey]) -> None:
+def record_applied(loader: MigrationLoader, keys: list[MigrationKey]) -> None:
     """Record ``keys`` (and what squashed ones replace) as ``migrate`` does."""
     if not keys:
         return
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
-    recorder = MigrationRecorder(connection)
+    recorder = MigrationRecorder(loader.connection)
     recorder.ensure_schema()
     rows = []
     for key in keys:
@@ -95,8 +94,10 @@ def record_applied(connection: BaseDatabaseWrapper, keys: list[MigrationKey]) ->
 def record_history(connection: BaseDatabaseWrapper, chosen, report: Reporter) -> list[MigrationKey]:
     """After a run: record what can be recorded, and say what could not."""
     app_labels = {model._meta.app_label for model in chosen}
-    keys, skipped = migrations_to_record(connection, app_labels)
-    record_applied(connection, keys)
+    # Loaded once: it imports every migration file and reads django_migrations.
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    keys, skipped = migrations_to_record(loader, app_labels)
+    record_applied(loader, keys)
     for app_label in sorted({key[0] for key in keys}):
         names = [name for label, name in keys if label == app_label]
         report.line(f"  Recorded {len(names)} migration(s) of {app_label} as applied.", level=2)
