@@ -51,22 +51,35 @@ def tables_of(model: type[models.Model]) -> list[str]:
 
 
 def dependency_order(chosen: Sequence[type[models.Model]]) -> list[type[models.Model]]:
-    """Referenced models before the models that reference them.
+    """Referenced models before the models that reference them: in rounds,
+    each round every model whose references are all placed, by label.
 
     Cycles are legal (the schema editor adds foreign keys after all tables
     exist), so a cycle is broken at the model that comes first by label.
     """
-    pending = sorted(chosen, key=lambda m: m._meta.label_lower)
-    by_label = {m._meta.label_lower: m for m in pending}
+    by_label = {m._meta.label_lower: m for m in sorted(chosen, key=lambda m: m._meta.label_lower)}
+    # What each model still waits for, and who waits for it: each reference
+    # is looked at once (rescanning every model each round was quadratic).
+    waits_for = {label: _references(model, by_label) - {label} for label, model in by_label.items()}
+    waited_by: dict[str, list[str]] = {label: [] for label in by_label}
+    for label, targets in waits_for.items():
+        for target in targets:
+            waited_by[target].append(label)
+    unplaced = dict.fromkeys(by_label)  # in label order
+    ready = [label for label in unplaced if not waits_for[label]]
     ordered: list[type[models.Model]] = []
-    placed: set[str] = set()
-    while pending:
-        ready = [m for m in pending if _references(m, by_label) <= placed | {m._meta.label_lower}]
-        batch = ready or pending[:1]
-        for model in batch:
-            ordered.append(model)
-            placed.add(model._meta.label_lower)
-        pending = [m for m in pending if m._meta.label_lower not in placed]
+    while unplaced:
+        batch = ready or [next(iter(unplaced))]
+        for label in batch:
+            del unplaced[label]
+            ordered.append(by_label[label])
+        freed = set()
+        for label in batch:
+            for waiting in waited_by[label]:
+                waits_for[waiting].discard(label)
+                if not waits_for[waiting] and waiting in unplaced:
+                    freed.add(waiting)
+        ready = sorted(freed)
     return ordered
 
 
