@@ -201,11 +201,20 @@ def _sorted_record(record: Record) -> Record:
     """Sort a record's lists of constraints/indexes by name, then by content."""
     result = dict(record)
     for kind in LIST_KINDS:
-        if kind in result:
-            result[kind] = sorted(
-                result[kind], key=lambda item: (item.get("name") or "", _canonical(item))
-            )
+        items = result.get(kind)
+        if not items:
+            continue
+        names = [item.get("name") for item in items]
+        if all(names) and len(set(names)) == len(names):
+            # Distinct names decide the order alone: no need to serialize each item.
+            result[kind] = sorted(items, key=lambda item: item["name"])
+        else:
+            result[kind] = sorted(items, key=_name_then_content)
     return result
+
+
+def _name_then_content(item: dict) -> tuple[str, str]:
+    return (item.get("name") or "", _canonical(item))
 
 
 def _empty_record() -> Record:
@@ -607,24 +616,33 @@ def _inspect_mysql(connection, cursor, tables: list[str] | None) -> Snapshot:
         else:
             result[table]["indexes"].append(index)
 
-    fk_where, fk_params = _mysql_filter(tables, "k.TABLE_NAME")
+    # The rules and the columns in two queries, joined here: MariaDB joins
+    # these two information_schema views row by row (0.4 s at 1,000 tables
+    # against 0.04 s for both queries).
     cursor.execute(
         f"""
-        SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,
-               k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE, r.MATCH_OPTION
-        FROM information_schema.KEY_COLUMN_USAGE k
-        JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-          ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME
-         AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
-        WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL{fk_where}
-        ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
+        SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE, MATCH_OPTION
+        FROM information_schema.REFERENTIAL_CONSTRAINTS
+        WHERE CONSTRAINT_SCHEMA = DATABASE(){where}
         """,
-        fk_params,
+        params,
+    )
+    rules = {(table, name): rest for table, name, *rest in cursor.fetchall()}
+    cursor.execute(
+        f"""
+        SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME,
+               REFERENCED_COLUMN_NAME
+        FROM information_schema.KEY_COLUMN_USAGE
+        WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL{where}
+        ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION
+        """,
+        params,
     )
     foreign_keys: dict[tuple[str, str], Record] = {}
-    for table, name, column, ref_table, ref_column, on_update, on_delete, match in cursor:
-        if table not in result:
+    for table, name, column, ref_table, ref_column in cursor.fetchall():
+        if table not in result or (table, name) not in rules:
             continue
+        on_update, on_delete, match = rules[(table, name)]
         fk = foreign_keys.setdefault(
             (table, name),
             {

@@ -89,7 +89,9 @@ def test_constant_number_of_queries():
     with CaptureQueriesContext(connection) as queries:
         snapshot = inspect_schema(connection)
     assert len(snapshot) > 30
-    assert len(queries) <= 6
+    # A fixed number, whatever the number of tables (MariaDB's is the largest:
+    # foreign-key columns and rules are two queries).
+    assert len(queries) <= 7
 
 
 # --- diff_schemas and strip_names, on hand-made snapshots --------------------
