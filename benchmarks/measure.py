@@ -135,7 +135,13 @@ def measure(section: Section, runs: Runs, log: Callable[[str], None]) -> list[Re
     """Set-up, warm-up, then the timed runs of every case, round-robin."""
     cases = section.cases
     if section.setup:
-        section.setup()
+        try:
+            section.setup()
+        except CommandFailed as failure:
+            # The other sections (and sizes, backends) still get measured.
+            log(f"    FAILED set-up: {failure}")
+            note = "failed: set-up: " + _last_line(str(failure))
+            return [Result(case.group, case.name, note=note) for case in cases]
     results = []
     for case in cases:
         log(f"  warm-up: {case.name}")
