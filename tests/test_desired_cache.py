@@ -27,6 +27,10 @@ def scratch_parts(chosen) -> dict:
     return desired_by_model(connection, as_migrate_builds_them(chosen), labels)
 
 
+def snapshots(parts: dict) -> dict:
+    return {label: part.snapshot for label, part in parts.items()}
+
+
 def drop_stored_tables() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(desired_cache.TABLE)}")
@@ -37,12 +41,13 @@ def test_automigrate_stores_what_a_scratch_build_gives(labels):
     drop_stored_tables()
     automigrate(labels)
     chosen = select_models(labels, "default")
-    stored = stored_parts(chosen)
+    stored, scratch = stored_parts(chosen), scratch_parts(chosen)
     assert sorted(stored) == sorted(model._meta.label_lower for model in chosen)
-    scratch = scratch_parts(chosen)
-    for label, part in scratch.items():
-        assert stored[label].snapshot == part.snapshot, label
-        assert stored[label].mysql_lines == part.mysql_lines, label
+    # Whole mappings, so that a part missing on either side fails too.
+    assert snapshots(stored) == snapshots(scratch)
+    assert {label: part.mysql_lines for label, part in stored.items()} == {
+        label: part.mysql_lines for label, part in scratch.items()
+    }
 
 
 def test_autoupdate_after_automigrate_builds_nothing(monkeypatch):
@@ -75,9 +80,7 @@ def test_scratch_database_takes_the_live_databases_collation():
         chosen = select_models("todolist", "default")
         stored, scratch = stored_parts(chosen), scratch_parts(chosen)
         assert stored["todolist.todo"].snapshot["todolist_todo"]["options"]["collation"] == other
-        assert {label: part.snapshot for label, part in stored.items()} == {
-            label: part.snapshot for label, part in scratch.items()
-        }
+        assert snapshots(stored) == snapshots(scratch)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER DATABASE CHARACTER SET {charset} COLLATE {collation}")
