@@ -29,6 +29,7 @@ from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, resolve, set_default
 from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
+from .name_clashes import mark_name_clashes
 from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
@@ -240,6 +241,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         measure(
             steps, connection, _fields_by_column(models_by_table), hints, live, desired.snapshot
         )
+        mark_name_clashes(steps, connection, desired.snapshot, set(hints.table_renames.values()))
         unmanaged = _unmanaged_tables(connection, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
