@@ -144,16 +144,30 @@ def load(
 ) -> dict[str, Desired]:
     """The stored tables of each model in ``keys`` whose fingerprint still
     matches; ``present``: the tables the database has."""
-    if not keys or TABLE not in present:
+    return {label: desired for label, (key, desired) in _rows(connection, present).items()
+            if keys.get(label) == key}  # fmt: skip
+
+
+def load_with_previous(
+    connection: BaseDatabaseWrapper, keys: dict[str, str], present: set[str]
+) -> tuple[dict[str, Desired], dict[str, Desired]]:
+    """``load()``, and every stored model's tables whatever model version
+    they were stored for: what the models produced before (one query)."""
+    rows = _rows(connection, present)
+    current = {label: desired for label, (key, desired) in rows.items() if keys.get(label) == key}
+    return current, {label: desired for label, (_key, desired) in rows.items()}
+
+
+def _rows(connection: BaseDatabaseWrapper, present: set[str]) -> dict[str, tuple[str, Desired]]:
+    if TABLE not in present:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT model, fingerprint, desired FROM {_table(connection)}")
         rows = cursor.fetchall()
     found = {}
     for label, key, payload in rows:
-        if keys.get(label) == key:
-            stored = json.loads(payload)
-            found[label] = Desired(stored["snapshot"], stored.get("mysql_lines", {}))
+        stored = json.loads(payload)
+        found[label] = (key, Desired(stored["snapshot"], stored.get("mysql_lines", {})))
     return found
 
 

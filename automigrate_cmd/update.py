@@ -37,6 +37,7 @@ from .scratch import Desired, desired_by_model
 from .selection import Label, select_models, syncable_models, tables_of
 from .snapshot import inspect_schema
 from .sync import apply_steps
+from .undeclared import Target, keep_undeclared
 
 
 @dataclass
@@ -46,6 +47,10 @@ class SyncPlan:
     steps: list[Step]
     unmanaged_tables: list[str] = field(default_factory=list)
     hints: Hints = field(default_factory=Hints)
+    # What the live tables have that no version of the models declared: left alone.
+    kept: list[str] = field(default_factory=list)
+    # Desired tables built in the scratch place, stored once the run succeeds.
+    to_store: tuple[dict[str, str], dict[str, Desired]] = ({}, {})
 
     @property
     def losses(self) -> list[str]:
@@ -78,6 +83,7 @@ def autoupdate(
     stdout: TextIO | None = None,
     style=None,
     interactive: bool = False,
+    drop_undeclared: bool = False,
 ) -> SyncResult:
     """Alter the tables of the models ``labels`` names until they match.
 
@@ -91,6 +97,8 @@ def autoupdate(
     renames and missing defaults; nothing is ever guessed without one. Runs
     against one database are serialized by a lock (``lock_timeout`` seconds
     at most); a run that waited plans again from what the other one left.
+    Indexes, constraints and collations that no version of the models
+    declared are kept (``undeclared.py``) unless ``drop_undeclared``.
     """
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
@@ -99,24 +107,30 @@ def autoupdate(
     report.heading("Operations to perform:")
     report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
     if dry_run:
-        plan, desired, models_by_table = _plan(chosen, connection, hints, questioner)
+        plan, desired, models_by_table = _plan(
+            chosen, connection, hints, questioner, drop_undeclared
+        )
         _show_plan(plan, report)
         _refuse_impossible(plan)
         sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
         return SyncResult(plan, sql=sql)
     with schema_lock(connection, lock_timeout):
-        plan, desired, models_by_table = _plan(chosen, connection, hints, questioner, True)
+        plan, desired, models_by_table = _plan(
+            chosen, connection, hints, questioner, drop_undeclared
+        )
         _show_plan(plan, report)
         _refuse_impossible(plan)
         if plan.losses and not accept_data_loss:
             _ask_about_losses(plan, confirm_loss)
         if not plan.steps:
+            _remember(connection, plan)
             report.line("  No changes: the database matches the models.")
             return SyncResult(plan)
         signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
         report.heading("Running autoupdate:")
         _apply(plan, connection, models_by_table, desired, report)
+        _remember(connection, plan)
         record_history(connection, chosen, report)
         emit_post_migrate_signal(verbosity, interactive, using, **signals)
     report.line(
@@ -133,14 +147,22 @@ def check(
     *,
     renames: Iterable[str] = (),
     defaults: Iterable[str] = (),
+    drop_undeclared: bool = False,
 ) -> SyncPlan:
     """The plan autoupdate would apply, changing nothing: empty when in sync.
     ``renames`` and ``defaults`` are checked and used as autoupdate would."""
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
-    plan, _desired, _models = _plan(chosen, connection, hints, None)
+    plan, _desired, _models = _plan(chosen, connection, hints, None, drop_undeclared)
     return plan
+
+
+def _remember(connection: BaseDatabaseWrapper, plan: SyncPlan) -> None:
+    """Store the desired tables the plan built, now that the live tables are
+    them: they are what the models produced before, for the next run."""
+    keys, built = plan.to_store
+    desired_cache.store(connection, keys, built)
 
 
 def _refuse_impossible(plan: SyncPlan) -> None:
@@ -165,6 +187,7 @@ def plan_as_json(plan: SyncPlan) -> dict:
     return {
         "database": plan.using,
         "in_sync": not plan.steps,
+        "kept_not_declared": plan.kept,
         "steps": [
             {
                 "kind": step.kind,
@@ -193,12 +216,11 @@ def _plan(
     connection: BaseDatabaseWrapper,
     hints: Hints,
     questioner: Questioner | None,
-    remember: bool = False,
+    drop_undeclared: bool = False,
 ):
     """The plan, after asking the questioner (if any) about renames and
-    backfill values; each answer re-plans from the live database. With
-    ``remember``, a desired schema built from scratch is cached."""
-    plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
+    backfill values; each answer re-plans from the live database."""
+    plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, drop_undeclared)
     if questioner is None:
         return plan, desired, models_by_table
     taken: set[tuple[str, str]] = set()
@@ -217,11 +239,13 @@ def _plan(
                 set_default(hints, field, raw)
                 answered = True
     if taken or answered:
-        plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
+        plan, desired, models_by_table, live = _plan_once(
+            chosen, connection, hints, drop_undeclared
+        )
     return plan, desired, models_by_table
 
 
-def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: bool):
+def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undeclared: bool):
     tables = [table for model in chosen for table in tables_of(model)]
     try:
         present = existing_tables(connection)  # read once: renames, the cache, the listing
@@ -229,41 +253,46 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         resolve(hints, present, {table: set(record["columns"]) for table, record in live.items()})
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
         live = {table: record for table, record in live.items() if table in tables}
-        desired, to_create = _desired(chosen, connection, present, remember)
+        desired, to_create, previous, to_store = _desired(chosen, connection, present)
+        target = (
+            Target(desired.snapshot)
+            if drop_undeclared
+            else keep_undeclared(live, desired.snapshot, previous)
+        )
         # In sync, the two snapshots are equal: nothing to diff (diff() would
         # agree, only slower).
-        in_sync = not renames and live == desired.snapshot
-        steps = [] if in_sync else renames + diff(live, desired.snapshot, connection.vendor)
+        in_sync = not renames and live == target.snapshot
+        steps = [] if in_sync else renames + diff(live, target.snapshot, connection.vendor)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
         )
-        measure(
-            steps, connection, _fields_by_column(models_by_table), hints, live, desired.snapshot
-        )
-        mark_name_clashes(steps, connection, desired.snapshot, set(hints.table_renames.values()))
+        measure(steps, connection, _fields_by_column(models_by_table), hints, live, target.snapshot)
+        mark_name_clashes(steps, connection, target.snapshot, set(hints.table_renames.values()))
         unmanaged = _unmanaged_tables(connection, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
-    plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints)
+    plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints, target.kept, to_store)
     return plan, desired, models_by_table, live
 
 
-def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str], remember: bool):
+def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
     """What the models want: the stored tables of models unchanged since they
-    were stored, the others built in the scratch place (and stored, with
-    ``remember``). Also the classes built from, when any were."""
+    were stored, the others built in the scratch place. Also the classes
+    built from (when any were), what the models produced before (the stored
+    tables of any version), and what to store once the run succeeds."""
     keys = desired_cache.fingerprints(chosen, connection)
-    parts = desired_cache.load(connection, keys, present)
+    parts, stored = desired_cache.load_with_previous(connection, keys, present)
     missing = {model._meta.label_lower for model in chosen} - set(parts)
-    to_create = None
+    to_create, built = None, {}
     if missing:
         to_create = as_migrate_builds_them(chosen)
         built = desired_by_model(connection, to_create, missing)
         parts.update(built)
-        if remember:
-            desired_cache.store(connection, keys, built)
-    return desired_cache.combine(parts[model._meta.label_lower] for model in chosen), to_create
+    labels = [model._meta.label_lower for model in chosen]
+    desired = desired_cache.combine(parts[label] for label in labels)
+    previous = desired_cache.combine(stored[label] for label in labels if label in stored)
+    return desired, to_create, previous.snapshot, (keys, built)
 
 
 def _models_by_table(to_create) -> dict[str, type[models.Model]]:
@@ -293,6 +322,8 @@ def _unmanaged_tables(connection: BaseDatabaseWrapper, present: set[str]) -> lis
 
 
 def _show_plan(plan: SyncPlan, report: Reporter) -> None:
+    if plan.kept:
+        report.line("  Kept, not declared by the models: " + ", ".join(plan.kept))
     if plan.unmanaged_tables:
         report.line(
             "  Not managed by these models (left alone): " + ", ".join(plan.unmanaged_tables),

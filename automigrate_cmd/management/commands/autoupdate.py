@@ -60,6 +60,12 @@ class Command(SchemaCommand):
             "becomes required (a new NOT NULL column, or NULLs under a new NOT NULL). Repeatable.",
         )
         parser.add_argument(
+            "--drop-undeclared",
+            action="store_true",
+            help="Also drop indexes and constraints, and reset collations, that no version of "
+            "the models declared (made by RunSQL or by hand; kept and listed by default).",
+        )
+        parser.add_argument(
             "--accept-data-loss",
             action="store_true",
             help="Apply steps that lose data (the plan lists them with their row counts).",
@@ -84,6 +90,7 @@ class Command(SchemaCommand):
             stdout=self.stdout,
             style=self.style,
             interactive=options["interactive"],
+            drop_undeclared=options["drop_undeclared"],
         )
         if options["json"]:
             self.stdout.write(json.dumps(plan_as_json(result.plan), indent=2))
@@ -93,7 +100,13 @@ class Command(SchemaCommand):
             self.stdout.write("Dry run: nothing was changed (--sql shows the SQL).")
 
     def handle_check(self, labels, using: str, options: dict) -> None:
-        plan = check(labels, using, renames=options["rename"], defaults=options["default"])
+        plan = check(
+            labels,
+            using,
+            renames=options["rename"],
+            defaults=options["default"],
+            drop_undeclared=options["drop_undeclared"],
+        )
         if options["json"]:
             self.stdout.write(json.dumps(plan_as_json(plan), indent=2))
         elif not plan.steps:
@@ -108,6 +121,8 @@ class Command(SchemaCommand):
                 self.stdout.write(
                     f"  - {step.describe()}" + (f"  [{warnings}]" if warnings else "")
                 )
+        if plan.kept and not options["json"] and options["verbosity"] >= 1:
+            self.stdout.write("  Kept, not declared by the models: " + ", ".join(plan.kept))
         if plan.steps:
             sys.exit(1)
 

@@ -1,0 +1,134 @@
+"""What no version of the models declared is kept (issue 12, "Change only
+what the models changed"): a hand-made index, a hand-set collation, a view,
+a MariaDB FULLTEXT index survive an autoupdate of the same table; what the
+models stop declaring is still removed; ``--drop-undeclared`` drops the rest.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, models
+
+from automigrate_cmd import automigrate, autoupdate, check
+from automigrate_cmd.snapshot import inspect_schema
+from tests.test_autoupdate_renames import build, drop_own_tables, model, registry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TABLE = "renameapp_note"
+
+
+@pytest.fixture(autouse=True)
+def clean_tables():
+    drop_own_tables()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP VIEW IF EXISTS renameapp_note_view")
+    drop_own_tables()
+
+
+def note(index_name: str = "", collation: str | None = None, body: bool = True):
+    """The model, with a named Meta index on title (or none)."""
+    meta = type("Meta", (), {})
+    if index_name:
+        meta.indexes = [models.Index(fields=["title"], name=index_name)]
+    fields = {"title": models.CharField(max_length=50, db_collation=collation)}
+    if body:
+        fields["body"] = models.TextField(default="")
+    fields["Meta"] = meta
+    return model(registry(), "Note", **fields)
+
+
+def index_names() -> set[str]:
+    record = inspect_schema(connection, [TABLE])[TABLE]
+    return {index["name"] for index in record.get("indexes", [])}
+
+
+def execute(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def test_hand_made_index_survives_an_autoupdate_of_the_table():
+    build(note(body=False))
+    note(body=False).objects.create(title="a")
+    execute(f"CREATE INDEX hot_title ON {TABLE} (title)")
+
+    result = autoupdate([note()])  # adds the body column: the table is altered
+
+    assert "hot_title" in index_names()
+    assert "index hot_title on renameapp_note" in result.plan.kept
+    assert "body" in inspect_schema(connection, [TABLE])[TABLE]["columns"]
+    assert check([note()]).steps == []
+
+
+def test_drop_undeclared_drops_the_hand_made_index():
+    build(note())
+    execute(f"CREATE INDEX hot_title ON {TABLE} (title)")
+
+    autoupdate([note()], drop_undeclared=True)
+
+    assert "hot_title" not in index_names()
+    assert check([note()]).steps == []
+
+
+def test_meta_index_the_models_stop_declaring_is_dropped():
+    automigrate([note("note_title_ix")])  # stores what the models produced
+    assert "note_title_ix" in index_names()
+
+    result = autoupdate([note()])
+
+    assert "note_title_ix" not in index_names()
+    assert result.plan.kept == []
+
+
+def test_db_index_the_models_stop_declaring_is_dropped_after_migrate_too():
+    """No stored tables (a database built by migrate): Django's generated
+    names tell the models' own indexes."""
+    apps = registry()
+    indexed = model(apps, "Note", title=models.CharField(max_length=50, db_index=True))
+    build(indexed)
+
+    autoupdate([note(body=False)])
+
+    assert index_names() == set()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="collations by name: PostgreSQL")
+def test_hand_set_collation_survives_and_a_declared_one_is_applied():
+    build(note())
+    execute(f'ALTER TABLE {TABLE} ALTER COLUMN title TYPE varchar(50) COLLATE "C"')
+
+    kept = autoupdate([note()]).plan.kept
+
+    assert kept == ["collation C of renameapp_note.title"]
+    assert inspect_schema(connection, [TABLE])[TABLE]["columns"]["title"]["collation"] == "C"
+    # The models declare one of their own: it is applied, then removed with the declaration.
+    autoupdate([note(collation="POSIX")])
+    assert inspect_schema(connection, [TABLE])[TABLE]["columns"]["title"]["collation"] == "POSIX"
+    autoupdate([note()])
+    assert inspect_schema(connection, [TABLE])[TABLE]["columns"]["title"]["collation"] is None
+
+
+def test_view_on_the_table_survives():
+    build(note(body=False))
+    note(body=False).objects.create(title="a")
+    execute(f"CREATE VIEW renameapp_note_view AS SELECT title FROM {TABLE}")
+
+    autoupdate([note()])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title FROM renameapp_note_view")
+        assert list(cursor.fetchall()) == [("a",)]
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="FULLTEXT: MariaDB")
+def test_fulltext_index_survives_on_mariadb():
+    build(note())
+    execute(f"CREATE FULLTEXT INDEX note_search ON {TABLE} (title, body)")
+
+    result = autoupdate([note("note_title_ix")])
+
+    assert {"note_search", "note_title_ix"} <= index_names()
+    assert "index note_search on renameapp_note" in result.plan.kept
+    assert check([note("note_title_ix")]).steps == []
