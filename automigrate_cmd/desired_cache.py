@@ -196,6 +196,17 @@ def store(connection: BaseDatabaseWrapper, keys: dict[str, str], parts: dict[str
         )
 
 
+def forget(connection: BaseDatabaseWrapper, labels: set[str]) -> None:
+    """Forget the stored tables of models that are gone (their tables dropped)."""
+    if not labels or TABLE not in connection.introspection.table_names():
+        return
+    placeholders = ", ".join(["%s"] * len(labels))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_table(connection)} WHERE model IN ({placeholders})", sorted(labels)
+        )
+
+
 def store_built(connection: BaseDatabaseWrapper, chosen: list[type[models.Model]]) -> None:
     """Remember the tables ``automigrate`` has just built as what ``chosen``
     want. They were made by the same ``create_model`` calls on the same server
@@ -206,10 +217,12 @@ def store_built(connection: BaseDatabaseWrapper, chosen: list[type[models.Model]
     store(connection, fingerprints(chosen, connection), by_model(built, chosen))
 
 
-def combine(parts: Iterable[Desired]) -> Desired:
+def combine(parts: Iterable[Desired | None]) -> Desired:
     """One desired schema from the tables of several models."""
     combined = Desired({}, {})
     for part in parts:
+        if part is None:
+            continue
         combined.snapshot.update(part.snapshot)
         combined.mysql_lines.update(part.mysql_lines)
     return combined

@@ -26,6 +26,7 @@ STEP_ORDER = [
     "drop_foreign_key",
     "drop_constraint",
     "drop_index",
+    "drop_table",
     "create_table",
     "rebuild_table",
     "add_column",

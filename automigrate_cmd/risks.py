@@ -79,6 +79,8 @@ class _Measurer:
             step.impossible = self.duplicates(step.table, step.desired)
         elif step.kind == "rebuild_table":
             self.rebuilt(step)
+        elif step.kind == "drop_table":
+            step.loss = self.table_dropped(step)
         step.extra["needs_default"] = self.needs_default
 
     # -- the live names of what the plan calls table.column ---------------------
@@ -103,6 +105,15 @@ class _Measurer:
         return (
             f"{table}.{column}: column dropped, {values:,} non-null "
             f"value{'s' if values != 1 else ''} would be lost"
+        )
+
+    def table_dropped(self, step: Step) -> str:
+        rows = self.count(step.table)
+        step.detail = f"model {step.extra['label']} removed, {rows_text(rows)}"
+        if not rows:
+            return ""
+        return f"{step.table}: table of the removed model {step.extra['label']} dropped, " + (
+            f"{rows_text(rows)} would be lost"
         )
 
     def added(self, table: str, column: str, wanted: dict) -> str:

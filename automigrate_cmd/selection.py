@@ -37,7 +37,7 @@ def select_models(labels: Label | Iterable[Label] | None, using: str) -> list[ty
 def syncable_models(using: str, app_config=None) -> list[type[models.Model]]:
     """Every model of the app (or of every app) that owns a table on ``using``."""
     source = app_config.get_models() if app_config else apps.get_models()
-    return [model for model in source if _why_not_syncable(model, using) is None]
+    return [model for model in source if why_not_syncable(model, using) is None]
 
 
 def tables_of(model: type[models.Model]) -> list[str]:
@@ -125,13 +125,13 @@ def _whole_app(app_config, using: str) -> list[type[models.Model]]:
 
 
 def _explicit(model: type[models.Model], using: str) -> type[models.Model]:
-    reason = _why_not_syncable(model, using)
+    reason = why_not_syncable(model, using)
     if reason:
         raise LabelError(reason)
     return model
 
 
-def _why_not_syncable(model: type[models.Model], using: str) -> str | None:
+def why_not_syncable(model: type[models.Model], using: str) -> str | None:
     """None when the model owns a table on ``using``; else the reason it doesn't."""
     meta = model._meta
     if meta.proxy:

@@ -156,6 +156,11 @@ def _rename_column(context: SyncContext, step: Step) -> None:
     )
 
 
+def _drop_table(context: SyncContext, step: Step) -> None:
+    """A removed model's table (its M2M tables are dropped before it)."""
+    context.execute(f"DROP TABLE {context.qn(step.table)}")
+
+
 def _drop_column(context: SyncContext, step: Step) -> None:
     context.execute(f"ALTER TABLE {context.qn(step.table)} DROP COLUMN {context.qn(step.name)}")
 
@@ -324,6 +329,7 @@ _APPLY = {
     "rename_table": _rename_table,
     "rename_column": _rename_column,
     "create_table": _create_table,
+    "drop_table": _drop_table,
     "rebuild_table": _rebuild_table,
     "add_column": _add_column,
     "alter_column": _alter_column,

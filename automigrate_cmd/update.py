@@ -24,12 +24,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from . import desired_cache
 from .api import connection_for
 from .catalog import existing_tables
-from .diff import Step, apply_renames, diff, rename_candidates
+from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, resolve, set_default
 from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .name_clashes import mark_name_clashes
+from .removed import drop_steps, mark_referenced, removed_tables
 from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
@@ -163,6 +164,9 @@ def _remember(connection: BaseDatabaseWrapper, plan: SyncPlan) -> None:
     them: they are what the models produced before, for the next run."""
     keys, built = plan.to_store
     desired_cache.store(connection, keys, built)
+    desired_cache.forget(
+        connection, {s.extra["label"] for s in plan.steps if s.kind == "drop_table"}
+    )
 
 
 def _refuse_impossible(plan: SyncPlan) -> None:
@@ -253,7 +257,8 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         resolve(hints, present, {table: set(record["columns"]) for table, record in live.items()})
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
         live = {table: record for table, record in live.items() if table in tables}
-        desired, to_create, previous, to_store = _desired(chosen, connection, present)
+        desired, to_create, stored, to_store = _desired(chosen, connection, present)
+        previous = desired_cache.combine(stored.get(m._meta.label_lower) for m in chosen).snapshot
         target = (
             Target(desired.snapshot)
             if drop_undeclared
@@ -261,14 +266,23 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         )
         # In sync, the two snapshots are equal: nothing to diff (diff() would
         # agree, only slower).
-        in_sync = not renames and live == target.snapshot
+        gone = [
+            r
+            for r in removed_tables(connection, chosen, present, _stored_tables(stored))
+            if r.table not in hints.table_renames.values()
+        ]
+        in_sync = not renames and not gone and live == target.snapshot
         steps = [] if in_sync else renames + diff(live, target.snapshot, connection.vendor)
+        steps = _in_order(drop_steps(gone) + steps)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
         )
         measure(steps, connection, _fields_by_column(models_by_table), hints, live, target.snapshot)
-        mark_name_clashes(steps, connection, target.snapshot, set(hints.table_renames.values()))
+        if gone:
+            mark_referenced(steps, connection)
+        moving = {*hints.table_renames.values(), *(r.table for r in gone)}
+        mark_name_clashes(steps, connection, target.snapshot, moving)
         unmanaged = _unmanaged_tables(connection, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
@@ -280,7 +294,8 @@ def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
     """What the models want: the stored tables of models unchanged since they
     were stored, the others built in the scratch place. Also the classes
     built from (when any were), what the models produced before (the stored
-    tables of any version), and what to store once the run succeeds."""
+    tables of any version, by model label), and what to store once the run
+    succeeds."""
     keys = desired_cache.fingerprints(chosen, connection)
     parts, stored = desired_cache.load_with_previous(connection, keys, present)
     missing = {model._meta.label_lower for model in chosen} - set(parts)
@@ -289,10 +304,16 @@ def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
         to_create = as_migrate_builds_them(chosen)
         built = desired_by_model(connection, to_create, missing)
         parts.update(built)
-    labels = [model._meta.label_lower for model in chosen]
-    desired = desired_cache.combine(parts[label] for label in labels)
-    previous = desired_cache.combine(stored[label] for label in labels if label in stored)
-    return desired, to_create, previous.snapshot, (keys, built)
+    desired = desired_cache.combine(parts[model._meta.label_lower] for model in chosen)
+    return desired, to_create, stored, (keys, built)
+
+
+def _stored_tables(stored: dict[str, Desired]) -> dict[str, list[str]]:
+    return {label: list(part.snapshot) for label, part in stored.items()}
+
+
+def _in_order(steps: list[Step]) -> list[Step]:
+    return sorted(steps, key=lambda step: STEP_ORDER.index(step.kind))
 
 
 def _models_by_table(to_create) -> dict[str, type[models.Model]]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection, models
 
-from automigrate_cmd import automigrate, autoupdate, check
+from automigrate_cmd import Refused, automigrate, autoupdate, check
 from automigrate_cmd.snapshot import inspect_schema
-from tests.test_autoupdate_renames import build, drop_own_tables, model, registry
+from tests.test_autoupdate_renames import build, drop_own_tables, model, own_tables, registry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,3 +132,81 @@ def test_fulltext_index_survives_on_mariadb():
     assert {"note_search", "note_title_ix"} <= index_names()
     assert "index note_search on renameapp_note" in result.plan.kept
     assert check([note("note_title_ix")]).steps == []
+
+
+# --- issue 12 item 2: tables of removed models --------------------------------
+
+
+def tag_and_post():
+    apps = registry()
+    tag = model(apps, "Tag", name=models.CharField(max_length=20))
+    post = model(
+        apps, "Post", title=models.CharField(max_length=20), tags=models.ManyToManyField(tag)
+    )
+    return tag, post
+
+
+def test_removed_model_is_refused_then_dropped_with_accept_data_loss():
+    tag, post = tag_and_post()
+    automigrate([tag, post])  # stores what the models produced: Post had two tables
+    first = post.objects.create(title="first")
+    first.tags.add(tag.objects.create(name="red"))
+    apps = registry()
+    tag = model(apps, "Tag", name=models.CharField(max_length=20))
+
+    with pytest.raises(Refused, match="renameapp_post: table of the removed model renameapp.post"):
+        autoupdate([tag])
+    assert {"renameapp_post", "renameapp_post_tags"} <= set(own_tables())
+    steps = [s.describe() for s in check([tag]).steps]
+    assert steps == [
+        "Drop table renameapp_post_tags: model renameapp.post removed, 1 row",
+        "Drop table renameapp_post: model renameapp.post removed, 1 row",
+    ]
+
+    autoupdate([tag], accept_data_loss=True)
+
+    assert own_tables() == ["renameapp_tag"]
+    assert check([tag]).steps == []
+
+
+def test_table_no_model_ever_had_is_never_touched():
+    apps = registry()
+    tag = model(apps, "Tag", name=models.CharField(max_length=20))
+    automigrate([tag])
+    execute("CREATE TABLE renameapp_scratchpad (id integer PRIMARY KEY)")
+
+    assert check([tag]).steps == []
+    autoupdate([tag], accept_data_loss=True)
+
+    assert "renameapp_scratchpad" in own_tables()
+
+
+def test_stale_content_type_names_a_removed_models_table(run_manage):
+    """A model of an installed app deleted from the code: its content type
+    stays behind (remove_stale_contenttypes is separate), so does its table."""
+    execute("CREATE TABLE todolist_oldthing (id integer PRIMARY KEY)")
+    execute("INSERT INTO todolist_oldthing (id) VALUES (1)")
+    execute("CREATE TABLE todolist_neverhad (id integer PRIMARY KEY)")
+    execute("INSERT INTO django_content_type (app_label, model) VALUES ('todolist', 'oldthing')")
+    try:
+        listed = run_manage("autoupdate", "todolist", "--check")
+        assert listed.returncode == 1
+        assert "Drop table todolist_oldthing: model todolist.oldthing removed, 1 row" in (
+            listed.stdout
+        )
+        assert "neverhad" not in listed.stdout
+        refused = run_manage("autoupdate", "todolist", "--noinput")
+        assert refused.returncode == 1
+        assert "table of the removed model todolist.oldthing dropped, 1 row" in refused.stderr
+        done = run_manage("autoupdate", "todolist", "--noinput", "--accept-data-loss")
+        assert done.returncode == 0, done.stderr
+        tables = connection.introspection.table_names()
+        assert "todolist_oldthing" not in tables
+        assert "todolist_neverhad" in tables
+        # Only whole apps are looked at: naming one model leaves the rest alone.
+        execute("CREATE TABLE todolist_oldthing (id integer PRIMARY KEY)")
+        assert run_manage("autoupdate", "todolist.Todo", "--check").returncode == 0
+    finally:
+        execute("DELETE FROM django_content_type WHERE model = 'oldthing'")
+        execute("DROP TABLE IF EXISTS todolist_oldthing")
+        execute("DROP TABLE todolist_neverhad")
