@@ -5,16 +5,19 @@ Tables and columns the models add are created by Django (``create_model``,
 are given the definition the scratch build of the models got from the same
 server (``pg_get_indexdef``/``pg_get_constraintdef``, ``SHOW CREATE TABLE``),
 so the live schema ends up as the database itself renders the models.
-SQLite tables that differ are rebuilt the way Django rebuilds them.
+SQLite tables that differ are rebuilt the way Django rebuilds them, keeping
+the triggers and views that depend on them.
 """
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from . import sqlite_objects
 from .diff import Step
+from .exceptions import AutomigrateError, first_line
 from .hints import Hints
 from .report import Reporter
 from .risks import backfill
@@ -185,7 +188,24 @@ def _alter_table_comment(context: SyncContext, step: Step) -> None:
 
 def _rebuild_table(context: SyncContext, step: Step) -> None:
     """SQLite: bring the columns the model adds in, then let Django rebuild
-    the table from the model (copying every column, dropping the rest)."""
+    the table from the model (copying every column, dropping the rest). The
+    triggers and views that depend on the table are dropped around the
+    rebuild and made again from their own SQL."""
+    kept = sqlite_objects.dependents(context.connection, step.table)
+    for sql in sqlite_objects.drop_statements(kept, step.table):
+        context.execute(sql)
+    _remake_sqlite_table(context, step)
+    for item in kept:
+        try:
+            context.execute(item.sql)
+        except DatabaseError as error:
+            raise AutomigrateError(
+                f"Rebuilding {step.table} would break {item.type} {item.name} "
+                f"({first_line(error)}); change or drop it first. Nothing was changed."
+            ) from error
+
+
+def _remake_sqlite_table(context: SyncContext, step: Step) -> None:
     model = context.models_by_table[step.table]
     table = context.qn(step.table)
     for column in step.desired["columns"]:
