@@ -5,8 +5,9 @@ Tables and columns the models add are created by Django (``create_model``,
 are given the definition the scratch build of the models got from the same
 server (``pg_get_indexdef``/``pg_get_constraintdef``, ``SHOW CREATE TABLE``),
 so the live schema ends up as the database itself renders the models.
-SQLite tables that differ are rebuilt the way Django rebuilds them, keeping
-the triggers and views that depend on them.
+SQLite does in place what ALTER TABLE can do there (columns, indexes,
+renames) and rebuilds a table the way Django rebuilds it for the rest,
+keeping the triggers and views that depend on it.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def _create_table(context: SyncContext, step: Step) -> None:
 
 
 def _add_column(context: SyncContext, step: Step) -> None:
+    if context.connection.vendor == "sqlite":
+        _add_sqlite_column(context, step)
+        return
     field = context.field(step.table, step.name)
     model = context.models_by_table[step.table]
     # Only the column: its indexes and constraints are separate steps.
@@ -102,6 +106,36 @@ def _bare(field: models.Field, backfill: tuple | None = None) -> models.Field:
         bare.db_constraint = False
     bare.db_check = lambda connection: None
     return bare
+
+
+def _add_sqlite_column(context: SyncContext, step: Step) -> None:
+    """ALTER TABLE ADD COLUMN, which the diff chose only where SQLite takes
+    it. Django's sqlite3 ``add_field`` would rebuild the table for a column
+    with a default (SQLite cannot drop a default afterwards): the column is
+    added without it and existing rows get the value by an UPDATE instead."""
+    field = context.field(step.table, step.name)
+    model = context.models_by_table[step.table]
+    # The base editor's add_field: the column, its CHECK and inline REFERENCES.
+    BaseDatabaseSchemaEditor.add_field(context.editor, model, _sqlite_column(field))
+    given = (step.table, step.name) in context.hints.defaults
+    if field.generated or (field.has_db_default() and not given):
+        return  # computed, or filled by its DEFAULT
+    value_sql, params = _initial_value(context, step.table, field)
+    if params != [None]:
+        context.execute(
+            f"UPDATE {context.qn(step.table)} SET {context.qn(step.name)} = {value_sql}", params
+        )
+
+
+def _sqlite_column(field: models.Field) -> models.Field:
+    """``field`` without its index, uniqueness and Python default, keeping
+    what SQLite declares inline with the column (CHECK, REFERENCES)."""
+    column = _bare(field)
+    column.default = models.NOT_PROVIDED
+    del column.db_check  # the field's own again
+    if field.remote_field:
+        column.db_constraint = field.db_constraint
+    return column
 
 
 def _fill_nulls(context: SyncContext, step: Step, column: str) -> None:
@@ -271,11 +305,32 @@ def _add_index(context: SyncContext, step: Step) -> None:
     if context.connection.vendor == "mysql":
         _add_mysql_line(context, step, "keys")
         return
+    if context.connection.vendor == "sqlite":
+        context.execute(_sqlite_index_sql(context, step.table, step.desired))
+        return
     item = step.desired
     unique = "UNIQUE " if item.get("unique") else ""
     context.execute(
         f"CREATE {unique}INDEX {context.qn(item['name'])} ON {context.qn(step.table)} "
         f"{item['definition']}"
+    )
+
+
+def _sqlite_index_sql(context: SyncContext, table: str, item: dict) -> str:
+    """CREATE INDEX from the scratch database's record of the index: its
+    keys (columns or expressions, each with its collation and order) and its
+    WHERE predicate, as SQLite reported them."""
+    keys = []
+    for key in item["columns"]:
+        text = context.qn(key["column"]) if key.get("column") else key["expression"]
+        if key.get("collation") and key["collation"] != "BINARY":
+            text += f" COLLATE {key['collation']}"
+        keys.append(text + (" DESC" if key.get("order") == "DESC" else ""))
+    unique = "UNIQUE " if item.get("unique") else ""
+    where = f" WHERE {item['predicate']}" if item.get("predicate") else ""
+    return (
+        f"CREATE {unique}INDEX {context.qn(item['name'])} ON {context.qn(table)} "
+        f"({', '.join(keys)}){where}"
     )
 
 

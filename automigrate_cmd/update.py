@@ -222,7 +222,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         # In sync, the two snapshots are equal: nothing to diff (diff() would
         # agree, only slower).
         in_sync = not renames and live == desired.snapshot
-        steps = [] if in_sync else renames + diff(live, desired.snapshot, connection.vendor)
+        steps = [] if in_sync else renames + _diff(live, desired.snapshot, connection)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
@@ -235,6 +235,11 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints)
     return plan, desired, models_by_table, live
+
+
+def _diff(live, desired, connection: BaseDatabaseWrapper) -> list[Step]:
+    drops_columns = getattr(connection.features, "can_alter_table_drop_column", True)
+    return diff(live, desired, connection.vendor, sqlite_drops_columns=drops_columns)
 
 
 def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str], remember: bool):

@@ -1,14 +1,18 @@
-"""SQLite: a table rebuild keeps the triggers and views made by hand, or
-refuses naming the ones it would break."""
+"""SQLite: autoupdate alters in place what ALTER TABLE can alter there (add
+or drop a plain column, create or drop an index), as Django's sqlite3 schema
+editor does, and rebuilds a table only for the rest; a rebuild keeps the
+triggers and views made by hand, or refuses naming the ones it would break."""
 
 from __future__ import annotations
 
 import pytest
 from django.apps.registry import Apps
 from django.db import connection, models
+from django.db.models.functions import Lower
 
-from automigrate_cmd import Refused, automigrate, autoupdate
+from automigrate_cmd import AutomigrateError, Refused, automigrate, autoupdate
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
+from tests.featureapp.models import Constrained, Indexed
 from tests.test_autoupdate import TABLES, alter, executed_sql, reference_schema, seed, values
 from todolist.models import Todo, TodoList
 
@@ -69,6 +73,145 @@ def create(model: type[models.Model], *names: str) -> None:
 def what_automigrate_builds(model: type[models.Model]) -> dict:
     automigrate([model])
     return inspect_schema(connection, [GADGET])
+
+
+# --- in place ------------------------------------------------------------------
+
+
+def test_nullable_column_is_added_in_place_and_rows_stay():
+    reference = inspect_schema(connection, TABLES)
+    seed()
+    kept = values()
+    with connection.schema_editor() as editor:
+        editor.remove_field(Todo, Todo._meta.get_field("desc"))
+
+    statements = executed_sql(lambda: autoupdate("todolist"))
+
+    assert not rebuilt(statements), statements
+    assert any('ADD COLUMN "desc"' in sql for sql in statements), statements
+    assert diff_schemas(reference, inspect_schema(connection, TABLES), ignore_names=True) == []
+    kept["todos"] = [(*todo[:2], None, *todo[3:]) for todo in kept["todos"]]
+    assert values() == kept
+    assert diff_schemas(reference_schema(), reference, ignore_names=True) == []
+
+
+def test_new_columns_with_defaults_are_added_in_place_and_filled():
+    """A Python default fills the rows there by an UPDATE (SQLite cannot drop
+    the DEFAULT Django would add); a constant db_default by the DEFAULT itself,
+    NOT NULL too; a nullable foreign key takes its REFERENCES inline, a
+    positive integer its CHECK; a virtual generated column is computed."""
+    create(gadget(), "a", "b")
+    later = gadget(
+        size=models.IntegerField(null=True, default=7),
+        color=models.CharField(max_length=10, db_default="red"),
+        count=models.PositiveIntegerField(null=True),
+        owner=models.ForeignKey(TodoList, models.SET_NULL, null=True, db_index=False),
+        double=models.GeneratedField(
+            expression=models.F("size") * 2, output_field=models.IntegerField(), db_persist=False
+        ),
+    )
+
+    result = None
+
+    def update():
+        nonlocal result
+        result = autoupdate([later])
+
+    statements = executed_sql(update)
+
+    assert not rebuilt(statements), statements
+    assert sorted(s.kind for s in result.plan.steps) == ["add_column"] * 5
+    rows = sorted(later.objects.values_list("name", "size", "color", "count", "owner", "double"))
+    assert rows == [("a", 7, "red", None, None, 14), ("b", 7, "red", None, None, 14)]
+    after = inspect_schema(connection, [GADGET])
+    assert diff_schemas(what_automigrate_builds(later), after, ignore_names=True) == []
+
+
+def test_columns_are_dropped_in_place():
+    """A column with its own CHECK (JSON, positive integer) and one made by hand."""
+    earlier = gadget(tag=models.JSONField(null=True), count=models.PositiveIntegerField(null=True))
+    create(earlier, "a")
+    earlier.objects.update(tag={"k": 1}, count=3)
+    run(f'ALTER TABLE "{GADGET}" ADD COLUMN "legacy" integer NULL')
+    run(f'UPDATE "{GADGET}" SET "legacy" = 1')
+    model = gadget()
+
+    with pytest.raises(Refused, match="legacy: column dropped, 1 non-null value"):
+        autoupdate([model])
+    statements = executed_sql(lambda: autoupdate([model], accept_data_loss=True))
+
+    assert not rebuilt(statements), statements
+    for column in ("legacy", "tag", "count"):
+        assert any(f'DROP COLUMN "{column}"' in sql for sql in statements), statements
+    assert list(model.objects.values_list("name", flat=True)) == ["a"]
+    after = inspect_schema(connection, [GADGET])
+    assert diff_schemas(what_automigrate_builds(model), after, ignore_names=True) == []
+
+
+def test_extra_index_is_dropped_in_place():
+    reference = inspect_schema(connection, TABLES)
+    seed()
+    kept = values()
+    alter(Todo, "title", models.CharField(max_length=200, db_index=True))
+
+    result = None
+
+    def update():
+        nonlocal result
+        result = autoupdate("todolist")
+
+    statements = executed_sql(update)
+
+    assert [s.kind for s in result.plan.steps] == ["drop_index"]
+    assert not rebuilt(statements), statements
+    assert values() == kept
+    assert diff_schemas(reference, inspect_schema(connection, TABLES), ignore_names=True) == []
+
+
+def test_missing_indexes_are_created_in_place_as_the_models_define_them():
+    """Plain, multi-column, descending, expression, partial and unique
+    (expression, conditional) indexes: each made again by CREATE INDEX."""
+    tables = [Indexed._meta.db_table, Constrained._meta.db_table]
+    reference = inspect_schema(connection, tables)
+    Indexed.objects.create(name="x", tag="t", rank=11)
+    dropped = [index["name"] for t in tables for index in reference[t]["indexes"]]
+    assert len(dropped) >= 8
+    for name in dropped:
+        run(f'DROP INDEX "{name}"')
+
+    result = None
+
+    def update():
+        nonlocal result
+        result = autoupdate(["featureapp.Indexed", "featureapp.Constrained"])
+
+    statements = executed_sql(update)
+
+    assert sorted(s.name for s in result.plan.steps) == sorted(dropped)
+    assert {s.kind for s in result.plan.steps} == {"add_index"}
+    assert not rebuilt(statements), statements
+    assert diff_schemas(reference, inspect_schema(connection, tables)) == []
+    assert list(Indexed.objects.values_list("name", "tag", "rank")) == [("x", "t", 11)]
+
+
+def test_new_unique_index_over_duplicates_is_refused_and_the_other_one_rolled_back():
+    create(gadget(), "same", "Same", "same")
+    before = inspect_schema(connection, [GADGET])
+    measured = gadget({"unique_together": [("name",)]})
+    with pytest.raises(Refused, match=r"gadget\.name: becomes unique, 1 duplicate value"):
+        autoupdate([measured])
+    # An expression is not measured up front: SQLite refuses the index, and
+    # the index made before it in the same run is rolled back.
+    unmeasured = gadget(
+        {
+            "indexes": [models.Index("name", name="gadget_name")],
+            "constraints": [models.UniqueConstraint(Lower("name"), name="gadget_uq_lower")],
+        }
+    )
+    with pytest.raises(AutomigrateError, match="UNIQUE constraint failed"):
+        autoupdate([unmeasured])
+    assert inspect_schema(connection, [GADGET]) == before
+    assert sorted(unmeasured.objects.values_list("name", flat=True)) == ["Same", "same", "same"]
 
 
 # --- rebuilds ------------------------------------------------------------------
