@@ -5,8 +5,10 @@ be printed, tested and applied. Columns are matched by name; indexes and
 constraints by what they are (kind, columns, definition), never by name, so
 a name chosen differently by ``migrate``'s history is not a difference.
 
-SQLite cannot alter most of a table in place; as Django does, any table that
-differs there is rebuilt (a new table, rows copied, old one dropped).
+SQLite alters a table in place only by adding or dropping a plain column and
+by creating or dropping an index; as Django does, it does those in place and
+rebuilds a table (a new table, rows copied, old one dropped) only for what
+else differs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .snapshot import LIST_KINDS, Record, Snapshot
+from .sqlite_objects import mentions
 
 # The order steps run in on PostgreSQL and MySQL: drops of keys first (MySQL
 # refuses to drop an index a foreign key uses), adds of keys last.
@@ -63,13 +66,19 @@ class Step:
         return f"{words} {subject}" + (f": {self.detail}" if self.detail else "")
 
 
-def diff(live: Snapshot, desired: Snapshot, vendor: str) -> list[Step]:
+def diff(
+    live: Snapshot, desired: Snapshot, vendor: str, *, sqlite_drops_columns: bool = True
+) -> list[Step]:
+    """``sqlite_drops_columns``: the SQLite has ALTER TABLE DROP COLUMN
+    (3.35.5 and later; Django's ``can_alter_table_drop_column``)."""
     steps: list[Step] = []
     for table in sorted(desired):
         if table not in live:
             steps.append(Step("create_table", table))
         elif vendor == "sqlite":
-            steps.extend(_rebuild_if_different(table, live[table], desired[table]))
+            steps.extend(
+                _diff_sqlite_table(table, live[table], desired[table], sqlite_drops_columns)
+            )
         else:
             steps.extend(_diff_table(table, live[table], desired[table], vendor))
     steps.sort(key=lambda step: STEP_ORDER.index(step.kind))
@@ -156,6 +165,96 @@ def _renamed_key(column: Any, old: str, new: str) -> Any:
 def _content(item: dict) -> str:
     """An index or constraint without its name, as a comparable key."""
     return json.dumps({k: v for k, v in item.items() if k != "name"}, sort_keys=True)
+
+
+def _diff_sqlite_table(
+    table: str, live: Record, desired: Record, drops_columns: bool
+) -> list[Step]:
+    """In-place steps when SQLite can make every difference in place (the
+    rules of Django's sqlite3 ``add_field``/``remove_field``), else one
+    rebuild of the table."""
+    added = [c for c in desired["columns"] if c not in live["columns"]]
+    dropped = [c for c in live["columns"] if c not in desired["columns"]]
+    in_place = (
+        all(_sqlite_can_add(desired, column) for column in added)
+        and (drops_columns or not dropped)
+        and all(_sqlite_can_drop(live, column) for column in dropped)
+        and all(
+            live["columns"][column] == wanted
+            for column, wanted in desired["columns"].items()
+            if column in live["columns"]
+        )
+        and _rebuilt_parts(live, dropped) == _rebuilt_parts(desired, added)
+    )
+    if not in_place:
+        return _rebuild_if_different(table, live, desired)
+    steps = [Step("add_column", table, c, desired=desired["columns"][c]) for c in added]
+    steps += [Step("drop_column", table, c, live=live["columns"][c]) for c in dropped]
+    indexes = {"indexes": live.get("indexes", [])}, {"indexes": desired.get("indexes", [])}
+    return steps + _diff_items(table, *indexes, set())
+
+
+# Defaults ALTER TABLE ADD COLUMN refuses (besides an expression in parentheses).
+_SQLITE_TIME_DEFAULTS = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
+
+
+def _sqlite_can_add(desired: Record, column: str) -> bool:
+    """ALTER TABLE ADD COLUMN takes no PRIMARY KEY or UNIQUE, no NOT NULL
+    without a default, no non-constant default, no STORED generated column,
+    and a foreign key only on the column alone (inline REFERENCES)."""
+    wanted = desired["columns"][column]
+    if column in (desired.get("primary_key") or {}).get("columns", []):
+        return False
+    if any(column in unique["columns"] for unique in desired.get("uniques", [])):
+        return False
+    keys = [fk for fk in desired.get("foreign_keys", []) if column in fk["columns"]]
+    if any(fk["columns"] != [column] for fk in keys):
+        return False
+    generated = wanted.get("generated")
+    if generated:
+        return not generated.get("stored") and wanted.get("null")
+    default = wanted.get("default")
+    if default is None:
+        return bool(wanted.get("null"))
+    constant = not default.startswith("(") and default.upper() not in _SQLITE_TIME_DEFAULTS
+    # A REFERENCES column must default to NULL; a NOT NULL one to something else.
+    return constant and not keys and (wanted.get("null") or default.upper() != "NULL")
+
+
+def _sqlite_can_drop(live: Record, column: str) -> bool:
+    """ALTER TABLE DROP COLUMN refuses a column of the primary key, of a
+    UNIQUE or foreign key, or one another column's CHECK or generated
+    expression uses. (Its indexes are dropped before it.)"""
+    if column in (live.get("primary_key") or {}).get("columns", []):
+        return False
+    for kind in ("uniques", "foreign_keys"):
+        if any(column in item["columns"] for item in live.get(kind, [])):
+            return False
+    others_checks = [c["check"] for c in live.get("checks", []) if c.get("column") != column]
+    generated = [
+        spec["generated"]["expression"]
+        for name, spec in live["columns"].items()
+        if name != column and spec.get("generated")
+    ]
+    return not any(mentions(text, column) for text in others_checks + generated)
+
+
+def _rebuilt_parts(record: Record, own_columns: list[str]) -> dict:
+    """What of a table only a rebuild changes, less the column CHECKs and
+    foreign keys that come and go with ``own_columns`` (added or dropped in
+    place, with their column definition)."""
+    parts = {key: value for key, value in record.items() if key not in ("columns", "indexes")}
+    parts["primary_key"] = _content(record.get("primary_key") or {})
+    parts["checks"] = sorted(
+        _content(c) for c in record.get("checks", []) if c.get("column") not in own_columns
+    )
+    parts["foreign_keys"] = sorted(
+        _content(fk)
+        for fk in record.get("foreign_keys", [])
+        if not (len(fk["columns"]) == 1 and fk["columns"][0] in own_columns)
+    )
+    parts["uniques"] = sorted(_content(u) for u in record.get("uniques", []))
+    return parts
 
 
 def _rebuild_if_different(table: str, live: Record, desired: Record) -> list[Step]:

@@ -17,6 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from .diff import Step
 from .hints import Hints
 from .plan import rows_text
+from .sqlite_objects import dependents, describe, mentioning
 
 # Integer types by width: a change to an equal or wider one keeps every value.
 # Any other type change is counted as a possible loss.
@@ -70,6 +71,7 @@ class _Measurer:
         self.needs_default: list[tuple[str, str]] = []
         if step.kind == "drop_column":
             step.loss = self.dropped(step.table, step.name)
+            step.impossible = self.breaks_sqlite_dependents(step.table, [step.name])
         elif step.kind == "add_column":
             step.impossible = self.added(step.table, step.name, step.desired)
         elif step.kind == "alter_column" and step.live:
@@ -233,8 +235,24 @@ class _Measurer:
         for item in desired.get("uniques", []):
             if json.dumps(item.get("columns")) not in have_uniques:
                 impossible.append(self.duplicates(step.table, {**item, "unique": True}))
+        dropped = [column for column in live["columns"] if column not in desired["columns"]]
+        impossible.append(self.breaks_sqlite_dependents(step.table, dropped))
         step.loss = "; ".join(filter(None, losses))
         step.impossible = "; ".join(filter(None, impossible))
+
+    def breaks_sqlite_dependents(self, table: str, dropped: list[str]) -> str:
+        """SQLite: a trigger or view that uses a column being dropped would
+        fail the drop (or could not be made again after a rebuild)."""
+        if self.connection.vendor != "sqlite" or not dropped:
+            return ""
+        objects = dependents(self.connection, self.hints.old_name(table, None)[0])
+        broken = [
+            f"{table}.{column}: used by {describe(users)}; change or drop "
+            f"{'it' if len(users) == 1 else 'them'} first"
+            for column in dropped
+            if (users := mentioning(objects, column))
+        ]
+        return "; ".join(broken)
 
     def unique(self, table: str, column: str) -> bool:
         """Whether the models want ``column`` unique on its own."""

@@ -5,16 +5,20 @@ Tables and columns the models add are created by Django (``create_model``,
 are given the definition the scratch build of the models got from the same
 server (``pg_get_indexdef``/``pg_get_constraintdef``, ``SHOW CREATE TABLE``),
 so the live schema ends up as the database itself renders the models.
-SQLite tables that differ are rebuilt the way Django rebuilds them.
+SQLite does in place what ALTER TABLE can do there (columns, indexes,
+renames) and rebuilds a table the way Django rebuilds it for the rest,
+keeping the triggers and views that depend on it.
 """
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from . import sqlite_objects
 from .diff import Step
+from .exceptions import AutomigrateError, first_line
 from .hints import Hints
 from .report import Reporter
 from .risks import backfill
@@ -106,6 +110,9 @@ def _auto_m2m_tables(model: type[models.Model]) -> list[str]:
 
 
 def _add_column(context: SyncContext, step: Step) -> None:
+    if context.connection.vendor == "sqlite":
+        _add_sqlite_column(context, step)
+        return
     field = context.field(step.table, step.name)
     model = context.models_by_table[step.table]
     # Only the column: its indexes and constraints are separate steps.
@@ -128,6 +135,36 @@ def _bare(field: models.Field, backfill: tuple | None = None) -> models.Field:
         bare.db_constraint = False
     bare.db_check = lambda connection: None
     return bare
+
+
+def _add_sqlite_column(context: SyncContext, step: Step) -> None:
+    """ALTER TABLE ADD COLUMN, which the diff chose only where SQLite takes
+    it. Django's sqlite3 ``add_field`` would rebuild the table for a column
+    with a default (SQLite cannot drop a default afterwards): the column is
+    added without it and existing rows get the value by an UPDATE instead."""
+    field = context.field(step.table, step.name)
+    model = context.models_by_table[step.table]
+    # The base editor's add_field: the column, its CHECK and inline REFERENCES.
+    BaseDatabaseSchemaEditor.add_field(context.editor, model, _sqlite_column(field))
+    given = (step.table, step.name) in context.hints.defaults
+    if field.generated or (field.has_db_default() and not given):
+        return  # computed, or filled by its DEFAULT
+    value_sql, params = _initial_value(context, step.table, field)
+    if params != [None]:
+        context.execute(
+            f"UPDATE {context.qn(step.table)} SET {context.qn(step.name)} = {value_sql}", params
+        )
+
+
+def _sqlite_column(field: models.Field) -> models.Field:
+    """``field`` without its index, uniqueness and Python default, keeping
+    what SQLite declares inline with the column (CHECK, REFERENCES)."""
+    column = _bare(field)
+    column.default = models.NOT_PROVIDED
+    del column.db_check  # the field's own again
+    if field.remote_field:
+        column.db_constraint = field.db_constraint
+    return column
 
 
 def _fill_nulls(context: SyncContext, step: Step, column: str) -> None:
@@ -219,7 +256,37 @@ def _alter_table_comment(context: SyncContext, step: Step) -> None:
 
 def _rebuild_table(context: SyncContext, step: Step) -> None:
     """SQLite: bring the columns the model adds in, then let Django rebuild
-    the table from the model (copying every column, dropping the rest)."""
+    the table from the model (copying every column, dropping the rest). The
+    triggers and views that depend on the table are dropped around the
+    rebuild and made again from their own SQL."""
+    kept = sqlite_objects.dependents(context.connection, step.table)
+    indexes = sqlite_objects.index_sql(context.connection, step.table)
+    for sql in sqlite_objects.drop_statements(kept, step.table):
+        context.execute(sql)
+    _remake_sqlite_table(context, step)
+    _restore_kept_indexes(context, step, indexes)
+    for item in kept:
+        try:
+            context.execute(item.sql)
+        except DatabaseError as error:
+            raise AutomigrateError(
+                f"Rebuilding {step.table} would break {item.type} {item.name} "
+                f"({first_line(error)}); change or drop it first. Nothing was changed."
+            ) from error
+
+
+def _restore_kept_indexes(context: SyncContext, step: Step, before: dict[str, str]) -> None:
+    """The rebuilt table has the model's indexes; the ones the plan keeps
+    that no version of the models declared (undeclared.py) come back from
+    their own SQL."""
+    wanted = {item["name"] for item in step.desired.get("indexes", [])}
+    rebuilt = sqlite_objects.index_sql(context.connection, step.table)
+    for name, sql in before.items():
+        if name in wanted and name not in rebuilt:
+            context.execute(sql)
+
+
+def _remake_sqlite_table(context: SyncContext, step: Step) -> None:
     model = context.models_by_table[step.table]
     table = context.qn(step.table)
     for column in step.desired["columns"]:
@@ -285,11 +352,32 @@ def _add_index(context: SyncContext, step: Step) -> None:
     if context.connection.vendor == "mysql":
         _add_mysql_line(context, step, "keys")
         return
+    if context.connection.vendor == "sqlite":
+        context.execute(_sqlite_index_sql(context, step.table, step.desired))
+        return
     item = step.desired
     unique = "UNIQUE " if item.get("unique") else ""
     context.execute(
         f"CREATE {unique}INDEX {context.qn(item['name'])} ON {context.qn(step.table)} "
         f"{item['definition']}"
+    )
+
+
+def _sqlite_index_sql(context: SyncContext, table: str, item: dict) -> str:
+    """CREATE INDEX from the scratch database's record of the index: its
+    keys (columns or expressions, each with its collation and order) and its
+    WHERE predicate, as SQLite reported them."""
+    keys = []
+    for key in item["columns"]:
+        text = context.qn(key["column"]) if key.get("column") else key["expression"]
+        if key.get("collation") and key["collation"] != "BINARY":
+            text += f" COLLATE {key['collation']}"
+        keys.append(text + (" DESC" if key.get("order") == "DESC" else ""))
+    unique = "UNIQUE " if item.get("unique") else ""
+    where = f" WHERE {item['predicate']}" if item.get("predicate") else ""
+    return (
+        f"CREATE {unique}INDEX {context.qn(item['name'])} ON {context.qn(table)} "
+        f"({', '.join(keys)}){where}"
     )
 
 

@@ -69,17 +69,16 @@ def _content(item: dict) -> str:
 def _keep_items(table: str, have: Record, wanted: Record, before: Record | None) -> list[str]:
     kept = []
     for kind, noun in LIST_KINDS.items():
-        wanted_items = wanted.setdefault(kind, [])
-        wanted_contents = {_content(item) for item in wanted_items}
+        wanted_contents = {_content(item) for item in wanted.get(kind, [])}
         declared_before = None if before is None else {_content(i) for i in before.get(kind, [])}
         for item in have.get(kind, []):
             if _content(item) in wanted_contents or not _on_kept_columns(item, wanted):
                 continue
             if _declared_by_models(item, declared_before):
                 continue  # the models declared it once and no longer do: dropped
-            wanted_items.append(item)
+            wanted.setdefault(kind, []).append(item)
+            wanted[kind].sort(key=lambda item: json.dumps(item, sort_keys=True))
             kept.append(f"{noun} {item.get('name')} on {table}")
-        wanted_items.sort(key=lambda item: json.dumps(item, sort_keys=True))
     return kept
 
 

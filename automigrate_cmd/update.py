@@ -272,7 +272,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
             if r.table not in hints.table_renames.values()
         ]
         in_sync = not renames and not gone and live == target.snapshot
-        steps = [] if in_sync else renames + diff(live, target.snapshot, connection.vendor)
+        steps = [] if in_sync else renames + _diff(live, target.snapshot, connection)
         steps = _in_order(drop_steps(gone) + steps)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
@@ -288,6 +288,11 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints, target.kept, to_store)
     return plan, desired, models_by_table, live
+
+
+def _diff(live, desired, connection: BaseDatabaseWrapper) -> list[Step]:
+    drops_columns = getattr(connection.features, "can_alter_table_drop_column", True)
+    return diff(live, desired, connection.vendor, sqlite_drops_columns=drops_columns)
 
 
 def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):

@@ -11,7 +11,14 @@ from django.db import connection, models
 
 from automigrate_cmd import Refused, automigrate, autoupdate, check
 from automigrate_cmd.snapshot import inspect_schema
-from tests.test_autoupdate_renames import build, drop_own_tables, model, own_tables, registry
+from tests.test_autoupdate_renames import (
+    build,
+    drop_own_tables,
+    forget_stored_tables,
+    model,
+    own_tables,
+    registry,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +28,9 @@ TABLE = "renameapp_note"
 @pytest.fixture(autouse=True)
 def clean_tables():
     drop_own_tables()
+    forget_stored_tables()
     yield
+    forget_stored_tables()
     with connection.cursor() as cursor:
         cursor.execute("DROP VIEW IF EXISTS renameapp_note_view")
     drop_own_tables()
