@@ -14,6 +14,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from .apply import create_model, report_skipped
 from .diff import Step
 from .hints import Hints
 from .report import Reporter
@@ -38,6 +39,8 @@ class SyncContext:
         self.desired = desired
         self.hints = hints
         self.qn = editor.quote_name
+        # Tables created, to name the constraints the backend could not build.
+        self.created_models: list[type[models.Model]] = []
 
     def field(self, table: str, column: str) -> models.Field:
         model = self.models_by_table[table]
@@ -61,6 +64,8 @@ def apply_steps(
         for step in steps:
             with report.step(step.describe()):
                 _APPLY[step.kind](context, step)
+        for model in context.created_models:
+            report_skipped(report, editor, model)
         if editor.deferred_sql:
             with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
                 for sql in editor.deferred_sql:
@@ -73,7 +78,9 @@ def apply_steps(
 
 
 def _create_table(context: SyncContext, step: Step) -> None:
-    context.editor.create_model(context.models_by_table[step.table])
+    model = context.models_by_table[step.table]
+    create_model(context.editor, model)
+    context.created_models.append(model)
 
 
 def _add_column(context: SyncContext, step: Step) -> None:

@@ -1,0 +1,149 @@
+"""Runs that used to fail or stop short of the schema ``migrate`` builds:
+
+- a model with a ``db_default`` and a constraint the backend cannot build
+  (MariaDB: a UniqueConstraint with a condition) is built without that
+  constraint, as ``migrate`` builds it, instead of failing on the SQL ``None``;
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.apps.registry import Apps
+from django.db import connection, models
+from django.db.migrations import operations
+from django.db.migrations.state import ModelState, ProjectState
+
+from automigrate_cmd import automigrate, autoupdate, check
+from automigrate_cmd.snapshot import LIST_KINDS, Snapshot, diff_schemas, inspect_schema
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def drop_tables(*tables: str) -> None:
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {qn(table)}")
+
+
+def run_operations(app_label: str, state: ProjectState, ops: list) -> ProjectState:
+    """Apply migration operations as ``migrate`` applies them."""
+    with connection.schema_editor() as editor:
+        for operation in ops:
+            new_state = state.clone()
+            operation.state_forwards(app_label, new_state)
+            operation.database_forwards(app_label, editor, state, new_state)
+            state = new_state
+    return state
+
+
+def migrate_builds(model: type[models.Model]) -> Snapshot:
+    """The table ``migrate`` builds for ``model``, from the operations
+    makemigrations writes: CreateModel without the constraints, then one
+    AddConstraint each (which skips a constraint the backend cannot build)."""
+    model_state = ModelState.from_model(model)
+    constraints = model_state.options.pop("constraints", [])
+    create = operations.CreateModel(
+        model_state.name, list(model_state.fields.items()), options=model_state.options
+    )
+    add = [operations.AddConstraint(model_state.name_lower, c) for c in constraints]
+    run_operations(model._meta.app_label, ProjectState(), [create, *add])
+    built = inspect_schema(connection, [model._meta.db_table])
+    drop_tables(model._meta.db_table)
+    return built
+
+
+def item_names(snapshot: Snapshot) -> set[str]:
+    return {
+        item["name"]
+        for record in snapshot.values()
+        for kind in LIST_KINDS
+        for item in record.get(kind, [])
+    }
+
+
+# --- item 9: constraints the backend cannot build, next to a db_default ---------------
+
+BADGE_TABLE = "repairs_badge"
+
+
+def badge_model() -> type[models.Model]:
+    """``db_default`` makes the CREATE TABLE parametrized on MariaDB and
+    PostgreSQL, so Django defers every constraint as its ``create_sql()``
+    (None for one the backend cannot build): a partial unique constraint
+    (not on MariaDB), a deferrable one (not on MariaDB nor SQLite), and a
+    plain one (everywhere)."""
+    meta = {
+        "apps": Apps([]),
+        "app_label": "repairs",
+        "db_table": BADGE_TABLE,
+        "constraints": [
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(active=True), name="repairs_badge_active_name"
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                deferrable=models.Deferrable.DEFERRED,
+                name="repairs_badge_code_deferred",
+            ),
+            models.UniqueConstraint(fields=["name", "code"], name="repairs_badge_name_code"),
+        ],
+    }
+    attrs = {
+        "__module__": __name__,
+        "Meta": type("Meta", (), meta),
+        "name": models.CharField(max_length=20),
+        "code": models.CharField(max_length=20),
+        "active": models.BooleanField(db_default=True),
+        "rank": models.IntegerField(db_default=0),
+    }
+    return type("Badge", (models.Model,), attrs)
+
+
+@pytest.fixture
+def badge():
+    drop_tables(BADGE_TABLE)
+    model = badge_model()
+    by_migrate = migrate_builds(model)
+    skipped = {c.name for c in model._meta.constraints} - item_names(by_migrate)
+    if connection.vendor == "mysql":
+        # The case that failed with (1064, "... near 'None'").
+        assert "repairs_badge_active_name" in skipped
+    yield model, by_migrate, skipped
+    drop_tables(BADGE_TABLE)
+
+
+def assert_built_as_migrate_builds(model, by_migrate: Snapshot, skipped: set, output: str):
+    assert diff_schemas(by_migrate, inspect_schema(connection, [BADGE_TABLE])) == []
+    for name in skipped:
+        assert f"Skipped constraint {BADGE_TABLE}.{name}: " in output
+    assert output.count("Skipped constraint") == len(skipped), output
+    assert check([model]).steps == []
+    model.objects.create(name="a", code="x")
+    assert list(model.objects.values_list("active", "rank")) == [(True, 0)]
+
+
+def test_automigrate_skips_constraints_the_backend_cannot_build(badge):
+    model, by_migrate, skipped = badge
+    out = io.StringIO()
+    automigrate([model], verbosity=2, stdout=out)
+    assert_built_as_migrate_builds(model, by_migrate, skipped, out.getvalue())
+
+
+def test_autoupdate_creates_the_table_without_them(badge):
+    model, by_migrate, skipped = badge
+    dry = autoupdate([model], dry_run=True)
+    assert not any(sql.strip().rstrip(";") == "None" for sql in dry.sql), dry.sql
+    out = io.StringIO()
+    result = autoupdate([model], verbosity=2, stdout=out)
+    assert [step.kind for step in result.plan.steps] == ["create_table"]
+    assert_built_as_migrate_builds(model, by_migrate, skipped, out.getvalue())
+
+
+def test_skipped_constraints_are_quiet_below_verbosity_2(badge):
+    model, _by_migrate, _skipped = badge
+    out = io.StringIO()
+    automigrate([model], verbosity=1, stdout=out)
+    assert "Skipped constraint" not in out.getvalue()
