@@ -17,17 +17,16 @@ from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
 from django.apps import apps as global_apps
-from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.core.management.sql import emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from . import desired_cache
+from . import bookkeeping, desired_cache
 from .api import connection_for
 from .catalog import existing_tables
 from .diff import Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, set_default
-from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .rendering import as_migrate_builds_them
 from .report import Reporter
@@ -45,6 +44,8 @@ class SyncPlan:
     steps: list[Step]
     unmanaged_tables: list[str] = field(default_factory=list)
     hints: Hints = field(default_factory=Hints)
+    # Apps whose bookkeeping (migration history, post_migrate) a stopped run left undone.
+    unfinished: set[str] = field(default_factory=set)
 
     @property
     def losses(self) -> list[str]:
@@ -109,15 +110,19 @@ def autoupdate(
         _refuse_impossible(plan)
         if plan.losses and not accept_data_loss:
             _ask_about_losses(plan, confirm_loss)
+        signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
+        finishing = {"verbosity": verbosity, "interactive": interactive, "signals": signals}
         if not plan.steps:
             report.line("  No changes: the database matches the models.")
+            if plan.unfinished:
+                _finish_stopped_run(plan, connection, report, finishing)
             return SyncResult(plan)
-        signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
+        app_labels = {model._meta.app_label for model in chosen} | plan.unfinished
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
         report.heading("Running autoupdate:")
+        bookkeeping.begin(connection, app_labels)
         _apply(plan, connection, models_by_table, desired, report)
-        record_history(connection, chosen, report)
-        emit_post_migrate_signal(verbosity, interactive, using, **signals)
+        bookkeeping.finish(connection, app_labels, report, **finishing)
     report.line(
         report.style.SUCCESS(
             f"Autoupdate done on database '{using}': {len(plan.steps)} change(s) applied."
@@ -131,6 +136,16 @@ def check(labels: Label | Iterable[Label] | None = None, using: str = DEFAULT_DB
     connection = connection_for(using)
     plan, _desired, _models = _plan(select_models(labels, using), connection, Hints(), None)
     return plan
+
+
+def _finish_stopped_run(plan: SyncPlan, connection, report: Reporter, finishing: dict) -> None:
+    """The schema is in sync, but a run stopped after its DDL left its
+    bookkeeping undone: do it now, or ``migrate`` fails on tables that exist."""
+    report.line(
+        "  Finishing what an interrupted run left undone for "
+        f"{', '.join(sorted(plan.unfinished))}: migration history, post-migrate handlers."
+    )
+    bookkeeping.finish(connection, plan.unfinished, report, **finishing)
 
 
 def _refuse_impossible(plan: SyncPlan) -> None:
@@ -231,9 +246,10 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
             steps, connection, _fields_by_column(models_by_table), hints, live, desired.snapshot
         )
         unmanaged = _unmanaged_tables(connection, present)
+        unfinished = bookkeeping.unfinished(connection, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
-    plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints)
+    plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints, unfinished)
     return plan, desired, models_by_table, live
 
 
@@ -276,7 +292,7 @@ def _fields_by_column(models_by_table) -> dict[tuple[str, str], models.Field]:
 def _unmanaged_tables(connection: BaseDatabaseWrapper, present: set[str]) -> list[str]:
     """Tables no model that this database holds owns: never touched."""
     owned = {t for m in syncable_models(connection.alias) for t in tables_of(m)}
-    owned |= {"django_migrations", desired_cache.TABLE}
+    owned |= {"django_migrations", desired_cache.TABLE, bookkeeping.TABLE}
     return sorted(present - owned)
 
 

@@ -5,6 +5,9 @@
   constraint, as ``migrate`` builds it, instead of failing on the SQL ``None``;
 - renaming a unique column converges in one run (MariaDB names a column's
   UNIQUE key and its CHECK after the column);
+- a run stopped after its DDL but before its bookkeeping (migration history,
+  ``post_migrate``) is finished by the next run, even when that one finds the
+  schema in sync.
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ from contextlib import contextmanager
 import pytest
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.migrations import operations
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ModelState, ProjectState
 
-from automigrate_cmd import automigrate, autoupdate, check
+from automigrate_cmd import automigrate, autoupdate, check, desired_cache, history
 from automigrate_cmd.snapshot import LIST_KINDS, Snapshot, diff_schemas, inspect_schema
+from tests.conftest import table_names
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -226,3 +234,120 @@ def test_renaming_a_unique_column_converges_in_one_run(make_field, run_manage):
         assert diff_schemas(by_migrate, after, ignore_names=True) == []
     finally:
         drop_tables(RENAMED_TABLE)
+
+
+# --- item 13: a run stopped between its DDL and its bookkeeping -----------------------
+
+HISTORY_APP = "historyapp"  # has migrations: 0001..0003
+
+
+class Stopped(BaseException):
+    """The process ended there (killed, Ctrl-C): no ``except Exception`` catches it."""
+
+
+def forget_history_app() -> None:
+    """As if historyapp had just been added: no tables, no migration rows,
+    no content types (nor permissions)."""
+    drop_tables("historyapp_book", "historyapp_author")
+    MigrationRecorder(connection).migration_qs.filter(app=HISTORY_APP).delete()
+    ContentType.objects.filter(app_label=HISTORY_APP).delete()
+    ContentType.objects.clear_cache()
+
+
+@pytest.fixture
+def history_app():
+    forget_history_app()
+    yield
+    autoupdate(HISTORY_APP)  # whatever happened, leave the app as the other tests expect it
+
+
+def stop_before_bookkeeping(monkeypatch) -> None:
+    """The next run stops right after its DDL, as it starts recording the
+    migration history; the run after it is not stopped."""
+    real = history.record_applied
+
+    def stopped(loader, keys):
+        monkeypatch.setattr(history, "record_applied", real)
+        raise Stopped
+
+    monkeypatch.setattr(history, "record_applied", stopped)
+
+
+def history_migrations() -> set[tuple[str, str]]:
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    return {key for key in graph.nodes if key[0] == HISTORY_APP}
+
+
+def recorded_migrations() -> set[tuple[str, str]]:
+    applied = MigrationRecorder(connection).applied_migrations()
+    return {key for key in applied if key[0] == HISTORY_APP}
+
+
+def content_types() -> set[str]:
+    ContentType.objects.clear_cache()
+    return set(ContentType.objects.filter(app_label=HISTORY_APP).values_list("model", flat=True))
+
+
+def tables() -> set[str]:
+    """The tables, less autoupdate's store of desired tables (which stays)."""
+    return table_names() - {desired_cache.TABLE}
+
+
+def assert_bookkeeping_done() -> None:
+    assert recorded_migrations() == history_migrations()
+    assert content_types() == {"author", "book"}
+    permissions = Permission.objects.filter(content_type__app_label=HISTORY_APP)
+    assert permissions.count() == 8  # add, change, delete, view of each
+
+
+@pytest.mark.parametrize("first_run", [autoupdate, automigrate], ids=["autoupdate", "automigrate"])
+def test_a_run_stopped_after_its_ddl_is_finished_by_the_next_in_sync_run(
+    first_run, history_app, monkeypatch, run_manage
+):
+    tables_before = tables()
+    stop_before_bookkeeping(monkeypatch)
+    with pytest.raises(Stopped):
+        first_run(HISTORY_APP)
+    # What the stop left: the tables, but neither history nor content types.
+    assert {"historyapp_author", "historyapp_book"} <= table_names()
+    assert recorded_migrations() == set()
+    assert content_types() == set()
+
+    out = io.StringIO()
+    result = autoupdate(HISTORY_APP, verbosity=1, stdout=out)
+    assert result.plan.steps == []
+    assert_bookkeeping_done()
+    migrate = run_manage("migrate", "--noinput")
+    assert migrate.returncode == 0, migrate.stderr
+    assert "No migrations to apply." in migrate.stdout
+    assert "No changes: the database matches the models." in out.getvalue()
+    assert "Finishing what an interrupted run left undone for historyapp" in out.getvalue()
+    # Nothing of the run's own is left behind, and the next run has nothing to finish.
+    assert tables() == tables_before | {"historyapp_author", "historyapp_book"}
+    out = io.StringIO()
+    autoupdate(HISTORY_APP, verbosity=1, stdout=out)
+    assert "Finishing" not in out.getvalue()
+
+
+def test_a_stopped_run_of_another_app_is_finished_too(history_app, monkeypatch):
+    """The next run names other models: it still finishes historyapp's bookkeeping."""
+    stop_before_bookkeeping(monkeypatch)
+    with pytest.raises(Stopped):
+        autoupdate(HISTORY_APP)
+    assert autoupdate("todolist").plan.steps == []
+    assert_bookkeeping_done()
+
+
+def test_automigrate_finishes_what_a_stopped_run_left_undone(history_app, monkeypatch):
+    stop_before_bookkeeping(monkeypatch)
+    with pytest.raises(Stopped):
+        autoupdate(HISTORY_APP)
+    automigrate("todolist")
+    assert_bookkeeping_done()
+
+
+def test_a_completed_run_records_and_leaves_nothing_to_finish(history_app):
+    tables_before = tables()
+    autoupdate(HISTORY_APP)
+    assert_bookkeeping_done()
+    assert tables() == tables_before | {"historyapp_author", "historyapp_book"}
