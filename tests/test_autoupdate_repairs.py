@@ -29,6 +29,7 @@ from django.db.migrations.state import ModelState, ProjectState
 
 from automigrate_cmd import automigrate, autoupdate, check, desired_cache, history
 from automigrate_cmd.snapshot import LIST_KINDS, Snapshot, diff_schemas, inspect_schema
+from automigrate_cmd.testing import automigrated
 from tests.conftest import table_names
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -160,6 +161,14 @@ def test_skipped_constraints_are_quiet_below_verbosity_2(badge):
     out = io.StringIO()
     automigrate([model], verbosity=1, stdout=out)
     assert "Skipped constraint" not in out.getvalue()
+
+
+def test_tables_for_test_only_models_skip_them_too(badge):
+    model, by_migrate, _skipped = badge
+    with automigrated(model):
+        assert diff_schemas(by_migrate, inspect_schema(connection, [BADGE_TABLE])) == []
+        model.objects.create(name="a", code="x")
+    assert BADGE_TABLE not in table_names()
 
 
 # --- item 10: renaming a unique column ------------------------------------------------
