@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.apps import apps as global_apps
-from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.core.management.sql import emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import ConnectionDoesNotExist
 
-from . import desired_cache
+from . import bookkeeping, desired_cache
 from .apply import apply_plan
+from .catalog import existing_tables
 from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, Refused, first_line
-from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .plan import RecreatePlan, build_plan, rows_text
 from .report import Reporter
@@ -70,13 +70,23 @@ def automigrate(
         if confirm is not None and (plan.drop or plan.empty) and not confirm(plan):
             raise Cancelled("Automigrate cancelled; nothing was changed.")
         signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
+        # With those a stopped run left undone (the recreated ones are redone anyway).
+        app_labels = {model._meta.app_label for model in plan.models}
+        app_labels |= bookkeeping.unfinished(connection, existing_tables(connection))
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
         report.heading("Running automigrate:")
+        bookkeeping.begin(connection, app_labels)
         _run(plan, connection, report)
         if remember:
             _remember(plan, connection, report)
-        recorded = record_history(connection, plan.models, report)
-        emit_post_migrate_signal(verbosity, interactive, using, **signals)
+        recorded = bookkeeping.finish(
+            connection,
+            app_labels,
+            report,
+            verbosity=verbosity,
+            interactive=interactive,
+            signals=signals,
+        )
     _summarize(plan, report)
     return AutomigrateResult(plan, recorded_migrations=recorded)
 

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.models import Model
 
 from .plan import RecreatePlan
 from .report import Reporter
@@ -84,9 +85,10 @@ def _create_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report:
     for model in plan.models_to_create:
         own_table, *m2m_tables = tables_of(model)
         with report.step(f"Creating {own_table}"), one_round_trip(editor):
-            editor.create_model(model)
+            create_model(editor, model)
         for table in m2m_tables:
             report.line(f"  Creating {table}... " + report.style.SUCCESS("OK"))
+        report_skipped(report, editor, model)
     if editor.deferred_sql:
         with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
             # What the schema editor would run on exit, run here so it shows.
@@ -94,6 +96,41 @@ def _create_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report:
                 for sql in editor.deferred_sql:
                     editor.execute(sql)
             editor.deferred_sql = []
+
+
+def create_model(editor: BaseDatabaseSchemaEditor, model: type[Model]) -> None:
+    """``editor.create_model(model)`` without the constraints the backend
+    cannot build.
+
+    A constraint the backend does not support (MariaDB: a UniqueConstraint
+    with a condition, expressions, ``include`` or ``deferrable``; SQLite: a
+    deferrable one) has no SQL: its ``create_sql()`` is None. When a column has a parametrized
+    default (``db_default`` on MariaDB or PostgreSQL), ``table_sql()`` defers
+    every constraint as that ``create_sql()``, so None lands in
+    ``deferred_sql`` and runs as the statement ``None``. ``migrate`` never
+    meets it: makemigrations puts constraints in AddConstraint operations,
+    and ``add_constraint()`` skips a constraint without SQL. So skip it too.
+    """
+    start = len(editor.deferred_sql)
+    editor.create_model(model)
+    editor.deferred_sql[start:] = [sql for sql in editor.deferred_sql[start:] if sql is not None]
+
+
+def unbuildable_constraints(editor: BaseDatabaseSchemaEditor, model: type[Model]) -> list[str]:
+    """The names of ``model``'s constraints the backend cannot build."""
+    return [c.name for c in model._meta.constraints if c.create_sql(model, editor) is None]
+
+
+def report_skipped(report: Reporter, editor: BaseDatabaseSchemaEditor, model: type[Model]) -> None:
+    """At -v 2: the constraints of ``model`` that ``create_model`` left out."""
+    if report.verbosity < 2:
+        return
+    for name in unbuildable_constraints(editor, model):
+        report.line(
+            f"  Skipped constraint {model._meta.db_table}.{name}: "
+            f"{editor.connection.display_name} cannot build it (migrate skips it too).",
+            level=2,
+        )
 
 
 @contextmanager

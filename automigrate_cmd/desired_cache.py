@@ -31,7 +31,7 @@ from .selection import tables_of
 
 TABLE = "automigrate_cmd_desired_tables"
 # Bump when the snapshot format or the way desired schemas are built changes.
-FORMAT = "2"
+FORMAT = "3"
 
 _TEXT = {"postgresql": "text", "mysql": "longtext", "sqlite": "text"}
 

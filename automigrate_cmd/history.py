@@ -93,7 +93,13 @@ def record_applied(loader: MigrationLoader, keys: list[MigrationKey]) -> None:
 
 def record_history(connection: BaseDatabaseWrapper, chosen, report: Reporter) -> list[MigrationKey]:
     """After a run: record what can be recorded, and say what could not."""
-    app_labels = {model._meta.app_label for model in chosen}
+    return record_apps_history(connection, {model._meta.app_label for model in chosen}, report)
+
+
+def record_apps_history(
+    connection: BaseDatabaseWrapper, app_labels: set[str], report: Reporter
+) -> list[MigrationKey]:
+    """``record_history`` for the apps ``app_labels`` names."""
     # Loaded once: it imports every migration file and reads django_migrations.
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     keys, skipped = migrations_to_record(loader, app_labels)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .apply import one_round_trip
+from .apply import create_model, one_round_trip
 from .selection import tables_of
 from .snapshot import Snapshot, inspect_schema
 
@@ -87,7 +87,7 @@ def _tables_of_model(desired: Desired, model: type[models.Model]) -> Desired:
 def _create_all(editor, models_to_create: list[type[models.Model]]) -> list[str]:
     with one_round_trip(editor):
         for model in models_to_create:
-            editor.create_model(model)
+            create_model(editor, model)
         for sql in editor.deferred_sql:
             editor.execute(sql)
         editor.deferred_sql = []

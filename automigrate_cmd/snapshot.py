@@ -597,11 +597,15 @@ def _inspect_mysql(connection, cursor, tables: list[str] | None) -> Snapshot:
         key["prefix"] = sub_part
         index["columns"].append(key)
 
+    # Only the kinds an index can be: on MariaDB a column-level CHECK is
+    # named after its column, like the column's UNIQUE key, and must not
+    # make that key read as a plain index.
     cursor.execute(
         f"""
         SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE
         FROM information_schema.TABLE_CONSTRAINTS
-        WHERE TABLE_SCHEMA = DATABASE(){where}
+        WHERE TABLE_SCHEMA = DATABASE()
+          AND CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE'){where}
         """,
         params,
     )

@@ -17,6 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from . import sqlite_objects
+from .apply import create_model, report_skipped
 from .diff import Step
 from .exceptions import AutomigrateError, first_line
 from .hints import Hints
@@ -44,6 +45,8 @@ class SyncContext:
         self.qn = editor.quote_name
         self.created: set[str] = set()  # tables create_model has built
         self.tables_to_create: set[str] = set()
+        # Tables created, to name the constraints the backend could not build.
+        self.created_models: list[type[models.Model]] = []
 
     def field(self, table: str, column: str) -> models.Field:
         model = self.models_by_table[table]
@@ -68,6 +71,8 @@ def apply_steps(
         for step in steps:
             with report.step(step.describe()):
                 _APPLY[step.kind](context, step)
+        for model in context.created_models:
+            report_skipped(report, editor, model)
         if editor.deferred_sql:
             with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
                 for sql in editor.deferred_sql:
@@ -89,7 +94,8 @@ def _create_table(context: SyncContext, step: Step) -> None:
     if owner is not None and owner._meta.db_table in context.tables_to_create:
         _create_table(context, Step("create_table", owner._meta.db_table))
         return
-    context.editor.create_model(model)
+    create_model(context.editor, model)
+    context.created_models.append(model)
     context.created.add(step.table)
     if owner is None:
         context.created.update(_auto_m2m_tables(model))

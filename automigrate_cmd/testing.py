@@ -29,6 +29,7 @@ from django.test import TransactionTestCase
 from django.test.utils import TestContextDecorator
 
 from .api import automigrate
+from .apply import create_model
 from .catalog import existing_tables
 from .exceptions import Refused
 from .selection import dependency_order, syncable_models, tables_of
@@ -167,7 +168,7 @@ class automigrated(TestContextDecorator):  # noqa: N801 (named like override_set
                     _drop_tables(editor, chosen)  # left over from an interrupted run
                     self._built.append((alias, chosen))
                     for model in chosen:
-                        editor.create_model(model)
+                        create_model(editor, model)
         except BaseException:
             self.disable()
             raise

@@ -17,17 +17,16 @@ from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
 from django.apps import apps as global_apps
-from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.core.management.sql import emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from . import desired_cache
+from . import bookkeeping, desired_cache
 from .api import connection_for
 from .catalog import existing_tables
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, resolve, set_default
-from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .name_clashes import mark_name_clashes
 from .removed import drop_steps, mark_referenced, removed_tables
@@ -52,6 +51,8 @@ class SyncPlan:
     kept: list[str] = field(default_factory=list)
     # Desired tables built in the scratch place, stored once the run succeeds.
     to_store: tuple[dict[str, str], dict[str, Desired]] = ({}, {})
+    # Apps whose bookkeeping (migration history, post_migrate) a stopped run left undone.
+    unfinished: set[str] = field(default_factory=set)
 
     @property
     def losses(self) -> list[str]:
@@ -123,17 +124,21 @@ def autoupdate(
         _refuse_impossible(plan)
         if plan.losses and not accept_data_loss:
             _ask_about_losses(plan, confirm_loss)
+        signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
+        finishing = {"verbosity": verbosity, "interactive": interactive, "signals": signals}
         if not plan.steps:
             _remember(connection, plan)
             report.line("  No changes: the database matches the models.")
+            if plan.unfinished:
+                _finish_stopped_run(plan, connection, report, finishing)
             return SyncResult(plan)
-        signals = {"stdout": stdout or io.StringIO(), "apps": global_apps, "plan": []}
+        app_labels = {model._meta.app_label for model in chosen} | plan.unfinished
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
         report.heading("Running autoupdate:")
+        bookkeeping.begin(connection, app_labels)
         _apply(plan, connection, models_by_table, desired, report)
         _remember(connection, plan)
-        record_history(connection, chosen, report)
-        emit_post_migrate_signal(verbosity, interactive, using, **signals)
+        bookkeeping.finish(connection, app_labels, report, **finishing)
     report.line(
         report.style.SUCCESS(
             f"Autoupdate done on database '{using}': {len(plan.steps)} change(s) applied."
@@ -167,6 +172,16 @@ def _remember(connection: BaseDatabaseWrapper, plan: SyncPlan) -> None:
     desired_cache.forget(
         connection, {s.extra["label"] for s in plan.steps if s.kind == "drop_table"}
     )
+
+
+def _finish_stopped_run(plan: SyncPlan, connection, report: Reporter, finishing: dict) -> None:
+    """The schema is in sync, but a run stopped after its DDL left its
+    bookkeeping undone: do it now, or ``migrate`` fails on tables that exist."""
+    report.line(
+        "  Finishing what an interrupted run left undone for "
+        f"{', '.join(sorted(plan.unfinished))}: migration history, post-migrate handlers."
+    )
+    bookkeeping.finish(connection, plan.unfinished, report, **finishing)
 
 
 def _refuse_impossible(plan: SyncPlan) -> None:
@@ -284,9 +299,11 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         moving = {*hints.table_renames.values(), *(r.table for r in gone)}
         mark_name_clashes(steps, connection, target.snapshot, moving)
         unmanaged = _unmanaged_tables(connection, present)
+        unfinished = bookkeeping.unfinished(connection, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints, target.kept, to_store)
+    plan.unfinished = unfinished
     return plan, desired, models_by_table, live
 
 
@@ -343,7 +360,7 @@ def _fields_by_column(models_by_table) -> dict[tuple[str, str], models.Field]:
 def _unmanaged_tables(connection: BaseDatabaseWrapper, present: set[str]) -> list[str]:
     """Tables no model that this database holds owns: never touched."""
     owned = {t for m in syncable_models(connection.alias) for t in tables_of(m)}
-    owned |= {"django_migrations", desired_cache.TABLE}
+    owned |= {"django_migrations", desired_cache.TABLE, bookkeeping.TABLE}
     return sorted(present - owned)
 
 

@@ -1,0 +1,72 @@
+"""What a run does after its DDL, done even when a run was stopped before it.
+
+After the tables are right, automigrate and autoupdate record the migrations
+of the apps they built as applied (``history.record_history``) and send
+``post_migrate`` (content types, permissions). A run stopped in between
+(killed, interrupted, the connection lost) leaves the tables right and that
+undone: ``migrate`` then fails on tables that exist, content types of new
+models are missing, and the next autoupdate finds the schema in sync.
+
+So before its DDL a run notes the apps whose bookkeeping is due, in a table
+of its own, and drops that table once the bookkeeping is done. A run that
+finds the table finishes the bookkeeping it names, also when it has nothing
+else to do. Its presence shows in the list of tables every run reads anyway,
+so an in-sync run pays no query for this while there is nothing to finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.management.sql import emit_post_migrate_signal
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from .history import MigrationKey, record_apps_history
+from .report import Reporter
+
+TABLE = "automigrate_cmd_unfinished"
+
+
+def unfinished(connection: BaseDatabaseWrapper, present: set[str]) -> set[str]:
+    """The app labels whose bookkeeping a stopped run left undone;
+    ``present``: the tables the database has."""
+    if TABLE not in present:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT app_label FROM {_table(connection)}")
+        return {label for (label,) in cursor.fetchall()}
+
+
+def begin(connection: BaseDatabaseWrapper, app_labels: Iterable[str]) -> None:
+    """Before the DDL: the bookkeeping of ``app_labels`` is due. Committed
+    before the DDL's transaction begins (unless the caller holds one), so it
+    outlives a stop after the DDL; a run whose DDL failed only leaves the
+    next run some bookkeeping to repeat."""
+    table = _table(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (app_label varchar(100) NOT NULL)")
+        cursor.executemany(
+            f"INSERT INTO {table} (app_label) VALUES (%s)", [(label,) for label in app_labels]
+        )
+
+
+def finish(
+    connection: BaseDatabaseWrapper,
+    app_labels: Iterable[str],
+    report: Reporter,
+    *,
+    verbosity: int,
+    interactive: bool,
+    signals: dict,
+) -> list[MigrationKey]:
+    """Record the migrations of ``app_labels``, send ``post_migrate`` as
+    ``migrate`` does, then forget that anything was due."""
+    recorded = record_apps_history(connection, set(app_labels), report)
+    emit_post_migrate_signal(verbosity, interactive, connection.alias, **signals)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_table(connection)}")
+    return recorded
+
+
+def _table(connection: BaseDatabaseWrapper) -> str:
+    return connection.ops.quote_name(TABLE)
