@@ -106,11 +106,15 @@ def _fill_nulls(context: SyncContext, step: Step, column: str) -> None:
     field = context.field(step.table, column)
     filled = backfill(context.connection, context.hints, step.table, column, field)
     if filled is not None:
-        context.execute(
-            f"UPDATE {context.qn(step.table)} SET {context.qn(column)} = %s "
-            f"WHERE {context.qn(column)} IS NULL",
-            [filled[0]],
-        )
+        # Django's own statement: on PostgreSQL it ends with SET CONSTRAINTS
+        # ALL IMMEDIATE, so that the checks the UPDATE left pending on a
+        # deferred foreign key run now and the table can be altered next.
+        update = context.editor.sql_update_with_default % {
+            "table": context.qn(step.table),
+            "column": context.qn(column),
+            "default": "%s",
+        }
+        context.execute(update, [filled[0]])
 
 
 def _rename_table(context: SyncContext, step: Step) -> None:
