@@ -153,6 +153,12 @@ def _alter_column_postgresql(context: SyncContext, step: Step) -> None:
         _drop_column(context, step)
         _add_column(context, Step("add_column", step.table, step.name, desired=want))
         return
+    if have["type"] != want["type"] and have.get("default") is not None:
+        # ALTER ... TYPE casts the old default too, and fails where there is
+        # no automatic cast ('0'::varchar to integer): drop it first, as the
+        # PostgreSQL manual advises; the wanted one is set after the type.
+        context.execute(f"{alter} DROP DEFAULT")
+        have = {**have, "default": None}
     if have["type"] != want["type"] or have.get("collation") != want.get("collation"):
         collate = f" COLLATE {context.qn(want['collation'])}" if want.get("collation") else ""
         context.execute(f"{alter} TYPE {want['type']}{collate} USING {column}::{want['type']}")

@@ -12,7 +12,7 @@ from django.apps.registry import Apps
 from django.core.management import call_command
 from django.db import connection, models
 
-from automigrate_cmd import automigrate
+from automigrate_cmd import automigrate, autoupdate
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from automigrate_cmd.update import check
 from tests.test_autoupdate import TABLES, alter
@@ -91,3 +91,78 @@ def test_nullable_foreign_key_made_required_with_default(rebuild_todolist_afterw
     rows = TodoListImage.objects.order_by("value").values_list("value", "todo_list_id")
     assert list(rows) == [("linked", home.pk), ("orphan", work.pk)]
     assert check("todolist").steps == []
+
+
+# --- item 7: a type change together with the column's database default -------
+
+TYPE_AND_DEFAULT_CHANGES = {
+    # migrate drops the default in the same statement as the type change:
+    # the old default ('0'::varchar) cannot be cast to integer.
+    "default_dropped": (
+        models.CharField(max_length=10, db_default="0"),
+        models.IntegerField(null=True),
+        ["5", "7"],
+        [5, 7],
+    ),
+    # The old default cannot be cast; the new one is set after the type.
+    "default_kept": (
+        models.CharField(max_length=10, db_default="0"),
+        models.IntegerField(db_default=0),
+        ["5", "7"],
+        [5, 7],
+    ),
+    "default_changed": (
+        models.CharField(max_length=10, db_default="abc"),
+        models.IntegerField(db_default=3),
+        ["5", "7"],
+        [5, 7],
+    ),
+    # The reverse: a default the old type would not take.
+    "default_added": (
+        models.IntegerField(),
+        models.CharField(max_length=10, db_default="none"),
+        [5, 7],
+        ["5", "7"],
+    ),
+    "default_kept_castable": (
+        models.IntegerField(db_default=3),
+        models.BigIntegerField(db_default=3),
+        [5, 7],
+        [5, 7],
+    ),
+    "default_added_castable": (
+        models.IntegerField(),
+        models.BigIntegerField(db_default=4),
+        [5, 7],
+        [5, 7],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "old, new, stored, expected",
+    list(TYPE_AND_DEFAULT_CHANGES.values()),
+    ids=list(TYPE_AND_DEFAULT_CHANGES),
+)
+def test_type_change_with_database_default(old, new, stored, expected):
+    table = f"{APP_LABEL}_gauge"
+    earlier = build_model("Gauge", table, {"level": old})
+    later = build_model("Gauge", table, {"level": new})
+    drop_table(table)
+    create_table(earlier)
+    try:
+        for value in stored:
+            earlier.objects.create(level=value)
+
+        autoupdate([later], accept_data_loss=True)
+
+        updated = inspect_schema(connection, [table])
+        assert list(later.objects.order_by("pk").values_list("level", flat=True)) == expected
+        # New rows get the new default from the database itself.
+        if new.has_db_default():
+            added = later.objects.create()  # the ORM leaves the value to DEFAULT
+            assert later.objects.get(pk=added.pk).level == new.db_default
+        assert check([later]).steps == []
+        assert diff_schemas(fresh_schema(later), updated, ignore_names=True) == []
+    finally:
+        drop_table(table)
