@@ -18,6 +18,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .catalog import stored_name
 from .exceptions import LabelError
 from .selection import select_models
 
@@ -42,7 +43,7 @@ def parse_hints(
 ) -> Hints:
     hints = Hints()
     for text in renames:
-        _parse_rename(text, hints, connection.alias)
+        _parse_rename(text, hints, connection)
     for text in defaults:
         _parse_default(text, hints, connection)
     return hints
@@ -55,14 +56,17 @@ def _split(text: str, option: str, form: str) -> tuple[str, str]:
     return old.strip(), new.strip()
 
 
-def _parse_rename(text: str, hints: Hints, using: str) -> None:
+def _parse_rename(text: str, hints: Hints, connection: BaseDatabaseWrapper) -> None:
+    using = connection.alias
     form = "app_label.Model.old_field=new_field or app_label.OldModel=NewModel"
     old, new = _split(text, "--rename", form)
     parts = old.split(".")
     if len(parts) == 3:
         model = _model(f"{parts[0]}.{parts[1]}", using)
         new_field = _field(model, new)
-        hints.column_renames[(model._meta.db_table, new_field.column)] = parts[2]
+        # Both names as the server stores them, as the live snapshot has them.
+        new_column = stored_name(connection, new_field.column)
+        hints.column_renames[(model._meta.db_table, new_column)] = stored_name(connection, parts[2])
     elif len(parts) in (1, 2):
         app_label = parts[0] if len(parts) == 2 else None
         label = new if "." in new or app_label is None else f"{app_label}.{new}"
@@ -79,17 +83,25 @@ def _parse_default(text: str, hints: Hints, connection: BaseDatabaseWrapper) -> 
     if not label:
         raise LabelError(f"--default {text!r}: expected app_label.Model.field=VALUE.")
     model_field = _field(_model(label, connection.alias), name)
-    set_default(hints, model_field, raw, option=f"--default {text!r}")
+    set_default(hints, model_field, raw, connection, option=f"--default {text!r}")
 
 
-def set_default(hints: Hints, model_field: models.Field, raw: str, option: str = "") -> None:
-    """Record ``raw`` (text, as typed) as the backfill value of ``model_field``."""
+def set_default(
+    hints: Hints,
+    model_field: models.Field,
+    raw: str,
+    connection: BaseDatabaseWrapper,
+    option: str = "",
+) -> None:
+    """Record ``raw`` (text, as typed) as the backfill value of ``model_field``,
+    under its column's name as the server stores it (as the plan names it)."""
     try:
         value = model_field.to_python(raw)
     except ValidationError as error:
         where = option or f"{model_field.model._meta.label}.{model_field.name}"
         raise LabelError(f"{where}: {'; '.join(error.messages)}") from None
-    hints.defaults[(model_field.model._meta.db_table, model_field.column)] = (value, raw)
+    column = stored_name(connection, model_field.column)
+    hints.defaults[(model_field.model._meta.db_table, column)] = (value, raw)
 
 
 def _model(label: str, using: str) -> type[models.Model]:

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from .catalog import stored_name
 from .diff import Step
 from .hints import Hints
 from .report import Reporter
@@ -40,8 +41,10 @@ class SyncContext:
         self.qn = editor.quote_name
 
     def field(self, table: str, column: str) -> models.Field:
+        """The model field of ``column``, a name as the server stores it."""
         model = self.models_by_table[table]
-        return next(f for f in model._meta.local_concrete_fields if f.column == column)
+        fields = model._meta.local_concrete_fields
+        return next(f for f in fields if stored_name(self.connection, f.column) == column)
 
     def execute(self, sql: str, params=()) -> None:
         self.editor.execute(sql, params or None)
@@ -217,7 +220,7 @@ def _rebuild_table(context: SyncContext, step: Step) -> None:
 def _initial_value(context: SyncContext, table: str, field: models.Field) -> tuple[str, list]:
     """What existing rows get in a new column: the user's --default, else
     db_default, else the field's default."""
-    given = context.hints.defaults.get((table, field.column))
+    given = context.hints.defaults.get((table, stored_name(context.connection, field.column)))
     if given is not None:
         return "%s", [field.get_db_prep_save(given[0], context.connection)]
     if field.db_default is not models.NOT_PROVIDED:

@@ -36,9 +36,8 @@ def create_table(model: type[models.Model]) -> None:
 
 
 def drop_table(table: str) -> None:
-    if table in connection.introspection.table_names():
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {connection.ops.quote_name(table)}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}")
 
 
 def fresh_schema(model: type[models.Model]) -> dict:
@@ -166,3 +165,97 @@ def test_type_change_with_database_default(old, new, stored, expected):
         assert diff_schemas(fresh_schema(later), updated, ignore_names=True) == []
     finally:
         drop_table(table)
+
+
+# --- item 8: names longer than the server keeps ----------------------------------
+
+LONG_TABLE = f"{APP_LABEL}_" + "a_table_name_longer_than_postgresql_keeps_" * 2
+LONG_COLUMN = "a_column_name_longer_than_postgresql_keeps_" * 2
+
+
+def meter_models() -> tuple[type[models.Model], type[models.Model]]:
+    earlier = build_model("Meter", LONG_TABLE, {"level": models.IntegerField()})
+    later = build_model(
+        "Meter",
+        LONG_TABLE,
+        {
+            "level": models.IntegerField(),
+            "note": models.CharField(max_length=20, null=True),
+            "reading": models.IntegerField(null=True, db_column=LONG_COLUMN),
+        },
+    )
+    return earlier, later
+
+
+@pytest.mark.skipif(connection.vendor == "mysql", reason="MariaDB refuses such names")
+def test_long_names_are_compared_as_the_server_stores_them():
+    """PostgreSQL cuts names to 63 bytes: the live table and the scratch one
+    used to be both "missing" under the model's name, so autoupdate --check
+    said the database matched while the new columns were not there."""
+    earlier, later = meter_models()
+    drop_table(LONG_TABLE)
+    create_table(earlier)
+    try:
+        earlier.objects.create(level=5)
+
+        planned = check([later]).steps
+        result = autoupdate([later])
+
+        assert planned, "the missing columns must be seen"
+        column = LONG_COLUMN[:63] if connection.vendor == "postgresql" else LONG_COLUMN
+        if connection.vendor == "postgresql":
+            added = {(s.kind, s.name) for s in planned}
+            assert added == {("add_column", "note"), ("add_column", column)}
+        assert result.plan.steps
+        later.objects.create(level=7, note="new", reading=3)
+        rows = later.objects.order_by("pk").values_list("level", "note", "reading")
+        assert list(rows) == [(5, None, None), (7, "new", 3)]
+        assert check([later]).steps == []
+        updated = inspect_schema(connection, [LONG_TABLE])
+        assert set(updated[LONG_TABLE]["columns"]) == {"id", "level", "note", column}
+        # The oracle: automigrate recreates the (existing) table the same way.
+        automigrate([later])
+        rebuilt = inspect_schema(connection, [LONG_TABLE])
+        assert diff_schemas(rebuilt, updated, ignore_names=True) == []
+    finally:
+        drop_table(LONG_TABLE)
+
+
+class DefaultGiver:
+    """A questioner that answers every missing default with ``value``."""
+
+    def __init__(self, value: str):
+        self.value = value
+        self.asked: list[tuple[str, str, str]] = []
+
+    def ask_rename(self, table: str, old: str, new: str) -> bool:
+        return False
+
+    def ask_default(self, label: str, table: str, column: str) -> str | None:
+        self.asked.append((label, table, column))
+        return self.value
+
+
+@pytest.mark.skipif(connection.vendor == "mysql", reason="MariaDB refuses such names")
+def test_a_default_given_for_a_long_column_fills_the_rows():
+    """A required column with a long name added to a filled table: the value
+    the user gives is found under the name the plan uses (the stored one)."""
+    earlier = build_model("Meter", LONG_TABLE, {"level": models.IntegerField()})
+    later = build_model(
+        "Meter",
+        LONG_TABLE,
+        {"level": models.IntegerField(), "reading": models.IntegerField(db_column=LONG_COLUMN)},
+    )
+    drop_table(LONG_TABLE)
+    create_table(earlier)
+    try:
+        earlier.objects.create(level=5)
+        questioner = DefaultGiver("9")
+
+        autoupdate([later], questioner=questioner)
+
+        assert [label for label, _table, _column in questioner.asked] == ["pgtest.Meter.reading"]
+        assert list(later.objects.values_list("level", "reading")) == [(5, 9)]
+        assert check([later]).steps == []
+    finally:
+        drop_table(LONG_TABLE)
