@@ -12,7 +12,7 @@ from django.apps.registry import Apps
 from django.core.management import call_command
 from django.db import connection, models
 
-from automigrate_cmd import automigrate, autoupdate
+from automigrate_cmd import NameTooLong, automigrate, autoupdate
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from automigrate_cmd.update import check
 from tests.test_autoupdate import TABLES, alter
@@ -259,3 +259,29 @@ def test_a_default_given_for_a_long_column_fills_the_rows():
         assert check([later]).steps == []
     finally:
         drop_table(LONG_TABLE)
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="MySQL/MariaDB refuse long names")
+def test_long_names_are_refused_up_front_on_mariadb():
+    """MariaDB rejects names over 64 characters ("Incorrect table name"):
+    autoupdate and automigrate say so before changing anything."""
+    _earlier, later = meter_models()
+    short = build_model("Meter", f"{APP_LABEL}_meter", {"level": models.IntegerField()})
+    drop_table(short._meta.db_table)
+    create_table(short)
+    try:
+        before = inspect_schema(connection, [short._meta.db_table])
+        renamed = build_model(
+            "Meter",
+            short._meta.db_table,
+            {"level": models.IntegerField(db_column=LONG_COLUMN)},
+        )
+        with pytest.raises(NameTooLong, match=rf"'{LONG_COLUMN}' \(86\)"):
+            autoupdate([renamed])
+        with pytest.raises(NameTooLong, match=rf"'{LONG_TABLE}' \({len(LONG_TABLE)}\)"):
+            automigrate([later])
+        with pytest.raises(NameTooLong, match="MariaDB allows \\(64 characters\\)"):
+            automigrate([renamed])  # would drop the table, then fail to create it
+        assert inspect_schema(connection, [short._meta.db_table]) == before
+    finally:
+        drop_table(short._meta.db_table)
