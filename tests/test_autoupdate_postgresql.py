@@ -9,7 +9,7 @@ import io
 
 import pytest
 from django.apps.registry import Apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, models
 
 from automigrate_cmd import NameTooLong, automigrate, autoupdate
@@ -90,6 +90,31 @@ def test_nullable_foreign_key_made_required_with_default(rebuild_todolist_afterw
     rows = TodoListImage.objects.order_by("value").values_list("value", "todo_list_id")
     assert list(rows) == [("linked", home.pk), ("orphan", work.pk)]
     assert check("todolist").steps == []
+
+
+def test_a_default_that_is_no_key_of_the_target_is_refused(rebuild_todolist_afterwards):
+    """With its checks made immediate, the foreign key rejects a --default
+    that names no row, half-way through the run: refused up front instead."""
+    TodoList.objects.create(title="home")
+    alter(
+        TodoListImage,
+        "todo_list",
+        models.OneToOneField(TodoList, models.CASCADE, null=True, related_name="image"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO todolist_todolistimage (value) VALUES ('orphan')")
+    before = inspect_schema(connection, TABLES)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("autoupdate", "todolist", "--default", "todolist.TodoListImage.todo_list=999")
+
+    assert str(refused.value).startswith("Cannot apply: ")
+    assert (
+        "todolist_todolistimage.todo_list_id: its rows would get 999, which is not a key of "
+        "todolist_todolist.id (no such row)" in str(refused.value)
+    )
+    assert diff_schemas(before, inspect_schema(connection, TABLES)) == []
+    assert list(TodoListImage.objects.values_list("value", "todo_list_id")) == [("orphan", None)]
 
 
 # --- item 7: a type change together with the column's database default -------
