@@ -17,6 +17,7 @@ _EXPORTS = {
     "Cancelled": "exceptions",
     "DatabaseUnavailable": "exceptions",
     "LabelError": "exceptions",
+    "NameTooLong": "exceptions",
     "Refused": "exceptions",
 }
 

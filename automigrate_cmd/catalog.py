@@ -22,6 +22,18 @@ class ForeignKey:
     definition: str | None = None
 
 
+def stored_name(connection: BaseDatabaseWrapper, name: str) -> str:
+    """``name`` as the server stores it. PostgreSQL cuts a longer identifier
+    to 63 bytes (NAMEDATALEN - 1, never inside a character) in every
+    statement, so DDL and queries with the long name work while the catalog
+    holds the short one; MySQL refuses longer names and SQLite keeps any."""
+    limit = connection.ops.max_name_length()
+    if connection.vendor != "postgresql" or limit is None:
+        return name
+    encoded = name.encode()
+    return name if len(encoded) <= limit else encoded[:limit].decode(errors="ignore")
+
+
 def existing_tables(connection: BaseDatabaseWrapper) -> set[str]:
     with connection.cursor() as cursor:
         return set(connection.introspection.table_names(cursor))

@@ -154,6 +154,17 @@ def _rename_in_items(record: Record, old: str, new: str) -> None:
             for key in ("columns", "keys"):
                 if key in item:
                     item[key] = [new if c == old else _renamed_key(c, old, new) for c in item[key]]
+            for key in ("definition", "check"):  # PostgreSQL's text of the item
+                if isinstance(item.get(key), str):
+                    item[key] = _renamed_identifier(item[key], old, new)
+
+
+def _renamed_identifier(text: str, old: str, new: str) -> str:
+    """``text`` (pg_get_constraintdef/indexdef) with the column ``old`` named ``new``,
+    as the server prints it after RENAME COLUMN."""
+    quoted = re.escape(_pg_identifier(old))
+    pattern = rf'(?<![\w"$]){quoted}(?![\w"$])'
+    return re.sub(pattern, lambda _match: _pg_identifier(new), text)
 
 
 def _renamed_key(column: Any, old: str, new: str) -> Any:

@@ -9,6 +9,10 @@ class LabelError(AutomigrateError):
     """A label names no model, several models, or a model without a table."""
 
 
+class NameTooLong(AutomigrateError):
+    """A model names a table or column longer than the database accepts."""
+
+
 class DatabaseUnavailable(AutomigrateError):
     """The database alias cannot be reached or is misconfigured."""
 

@@ -28,6 +28,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import truncate_name
 
+from .catalog import stored_name
 from .exceptions import LabelError
 from .selection import select_models
 
@@ -172,8 +173,9 @@ def _parse_rename(text: str, hints: Hints, connection, chosen) -> None:
         hints.requested_columns.append(
             ColumnRename(
                 model._meta.db_table,
-                new_field.column,
-                _old_columns(parts[2], new_field),
+                # Names as the server stores them, as the live snapshot has them.
+                stored_name(connection, new_field.column),
+                tuple(stored_name(connection, c) for c in _old_columns(parts[2], new_field)),
                 option,
                 model._meta.label,
             )
@@ -249,17 +251,25 @@ def _parse_default(text: str, hints: Hints, connection, chosen) -> None:
     if not label:
         raise LabelError(f"--default {text!r}: expected app_label.Model.field=VALUE.")
     model_field = _field(_model(label, connection.alias, chosen, option), name, option)
-    set_default(hints, model_field, raw, option=option)
+    set_default(hints, model_field, raw, connection, option=option)
 
 
-def set_default(hints: Hints, model_field: models.Field, raw: str, option: str = "") -> None:
-    """Record ``raw`` (text, as typed) as the backfill value of ``model_field``."""
+def set_default(
+    hints: Hints,
+    model_field: models.Field,
+    raw: str,
+    connection: BaseDatabaseWrapper,
+    option: str = "",
+) -> None:
+    """Record ``raw`` (text, as typed) as the backfill value of ``model_field``,
+    under its column's name as the server stores it (as the plan names it)."""
     try:
         value = model_field.to_python(raw)
     except ValidationError as error:
         where = option or f"{model_field.model._meta.label}.{model_field.name}"
         raise LabelError(f"{where}: {'; '.join(error.messages)}") from None
-    hints.defaults[(model_field.model._meta.db_table, model_field.column)] = (value, raw)
+    column = stored_name(connection, model_field.column)
+    hints.defaults[(model_field.model._meta.db_table, column)] = (value, raw)
 
 
 def _model(

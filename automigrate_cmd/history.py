@@ -19,7 +19,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from .catalog import existing_tables
+from .catalog import existing_tables, stored_name
 from .report import Reporter
 from .selection import syncable_models, tables_of
 
@@ -37,7 +37,8 @@ def migrations_to_record(
     candidates = set()
     for label in sorted(set(app_labels) & loader.migrated_apps):
         models = syncable_models(connection.alias, apps.get_app_config(label))
-        missing = sorted(t for m in models for t in tables_of(m) if t not in present)
+        tables = [t for m in models for t in tables_of(m)]
+        missing = sorted(t for t in tables if stored_name(connection, t) not in present)
         if missing:
             skipped[label] = "tables missing: " + ", ".join(missing)
         else:

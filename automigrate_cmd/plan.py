@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .catalog import ForeignKey, count_rows, existing_tables, foreign_keys_into
+from .catalog import ForeignKey, count_rows, existing_tables, foreign_keys_into, stored_name
 from .rendering import as_migrate_builds_them
 from .selection import tables_of
 
@@ -66,10 +66,11 @@ def build_plan(
     cascade: bool = False,
 ) -> RecreatePlan:
     recreated = [table for model in models_in_order for table in tables_of(model)]
-    recreated_set = set(recreated)
+    # The catalog names tables as the server stores them (see stored_name).
+    recreated_set = {stored_name(connection, t) for t in recreated}
     present = existing_tables(connection)
-    dropped = [t for t in reversed(recreated) if t in present]
-    incoming = foreign_keys_into(connection, [t for t in recreated if t in present])
+    dropped = [t for t in reversed(recreated) if stored_name(connection, t) in present]
+    incoming = foreign_keys_into(connection, present & recreated_set)
     references = [
         Reference(fk, count_rows(connection, fk.table, fk.columns))
         for fk in incoming

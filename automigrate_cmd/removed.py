@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .catalog import foreign_keys_into
+from .catalog import foreign_keys_into, stored_name
 from .diff import Step
 from .selection import syncable_models, tables_of, why_not_syncable
 
@@ -50,8 +50,8 @@ def removed_tables(
     whole_apps = _whole_apps(connection, chosen)
     if not whole_apps:
         return []
-    owned = {t for m in syncable_models(connection.alias) for t in tables_of(m)}
-    owned |= {t for m in chosen for t in tables_of(m)}
+    models_now = [*syncable_models(connection.alias), *chosen]
+    owned = {stored_name(connection, t) for m in models_now for t in tables_of(m)}
     current = set().union(*whole_apps.values())
     found: dict[str, str] = {}
     for label, tables in stored_tables.items():

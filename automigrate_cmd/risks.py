@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .catalog import existing_tables, stored_name
 from .diff import Step
 from .hints import Hints
 from .plan import rows_text
@@ -65,6 +66,7 @@ class _Measurer:
         self.live = live
         self.desired = desired
         self.qn = connection.ops.quote_name
+        self._present: set[str] | None = None  # the tables there, read when needed
 
     def measure(self, step: Step) -> None:
         # Columns a --default value would unblock, collected while measuring.
@@ -131,7 +133,8 @@ class _Measurer:
         if wanted.get("null") or wanted.get("default") is not None or wanted.get("generated"):
             return ""
         if (table, column) in self.hints.defaults or (field is not None and _has_default(field)):
-            return ""
+            filled = backfill(self.connection, self.hints, table, column, field)
+            return self.missing_target(table, column, field, filled) if self.count(table) else ""
         rows = self.count(table)
         if not rows:
             return ""
@@ -156,6 +159,8 @@ class _Measurer:
                         f"{rows_text(nulls)} of NULL with {filled[1]} would repeat a value "
                         "of a unique column; fill them first"
                     )
+            if nulls and filled is not None and not impossible:
+                impossible = self.missing_target(table, column, field, filled)
             if nulls and filled is None:
                 self.needs_default.append((table, column))
                 impossible = (
@@ -167,6 +172,30 @@ class _Measurer:
         if have.get("type") != want.get("type") and not _widens(have["type"], want["type"]):
             loss = self.retyped(table, column, have["type"], want["type"])
         return loss, impossible
+
+    def missing_target(self, table: str, column: str, field, filled: tuple | None) -> str:
+        """A foreign key column filled with a key that no row of the target
+        has: its constraint would stop the run half-way (refused instead)."""
+        if filled is None or field is None or not field.remote_field:
+            return ""
+        if not getattr(field, "db_constraint", False):
+            return ""
+        target = field.target_field
+        target_table = target.model._meta.db_table
+        live_table, _column = self.hints.old_name(target_table)
+        if stored_name(self.connection, live_table) not in self.present_tables():
+            return ""  # a table the plan creates: empty, the database says so
+        if self.count(target_table, target.column, " WHERE {column} = %s", [filled[0]]):
+            return ""
+        return (
+            f"{table}.{column}: its rows would get {filled[1]}, which is not a key of "
+            f"{target_table}.{target.column} (no such row); give the key of a row that exists"
+        )
+
+    def present_tables(self) -> set[str]:
+        if self._present is None:
+            self._present = existing_tables(self.connection)
+        return self._present
 
     def retyped(self, table: str, column: str, old: str, new: str) -> str:
         new_length = _length(new)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from django.apps import apps
 from django.db import connections, models, router
 
-from .exceptions import LabelError
+from .exceptions import LabelError, NameTooLong
 
 Label = str | type[models.Model]
 
@@ -26,18 +26,49 @@ def select_models(labels: Label | Iterable[Label] | None, using: str) -> list[ty
         labels = [] if labels is None else [labels]
     labels = list(labels)
     if not labels:
-        return dependency_order(syncable_models(using))
-    chosen: dict[str, type[models.Model]] = {}
-    for label in labels:
-        for model in _resolve(label, using):
-            chosen.setdefault(model._meta.label_lower, model)
-    return dependency_order(list(chosen.values()))
+        found = syncable_models(using)
+    else:
+        chosen: dict[str, type[models.Model]] = {}
+        for label in labels:
+            for model in _resolve(label, using):
+                chosen.setdefault(model._meta.label_lower, model)
+        found = list(chosen.values())
+    _refuse_names_too_long(found, using)
+    return dependency_order(found)
 
 
 def syncable_models(using: str, app_config=None) -> list[type[models.Model]]:
     """Every model of the app (or of every app) that owns a table on ``using``."""
     source = app_config.get_models() if app_config else apps.get_models()
     return [model for model in source if why_not_syncable(model, using) is None]
+
+
+def _refuse_names_too_long(chosen: list[type[models.Model]], using: str) -> None:
+    """MySQL/MariaDB refuse a table or column name longer than 64 characters
+    (PostgreSQL shortens it instead, see catalog.stored_name): refuse before
+    anything is dropped or altered, naming each one."""
+    connection = connections[using]
+    limit = connection.ops.max_name_length()
+    if connection.vendor != "mysql" or limit is None:
+        return
+    too_long = []
+    for model in chosen:
+        for table_model in _models_with_tables(model):
+            names = [table_model._meta.db_table]
+            names += [f.column for f in table_model._meta.local_concrete_fields]
+            too_long += [name for name in names if len(name) > limit]
+    if too_long:
+        shown = ", ".join(f"{name!r} ({len(name)})" for name in dict.fromkeys(too_long))
+        raise NameTooLong(
+            f"Names longer than {connection.display_name} allows ({limit} characters): "
+            f"{shown}. Set a shorter Meta.db_table or db_column. Nothing was changed."
+        )
+
+
+def _models_with_tables(model: type[models.Model]) -> list[type[models.Model]]:
+    """The model and its auto-created many-to-many models: one per table."""
+    throughs = [f.remote_field.through for f in model._meta.local_many_to_many]
+    return [model, *(t for t in throughs if t._meta.auto_created)]
 
 
 def tables_of(model: type[models.Model]) -> list[str]:

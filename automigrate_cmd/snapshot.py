@@ -46,6 +46,8 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .catalog import stored_name
+
 Record = dict[str, Any]
 Snapshot = dict[str, Record]
 
@@ -66,18 +68,22 @@ def inspect_schema(
     """Snapshot ``tables`` (all tables of the current database/schema if None).
 
     Tables that do not exist are left out, so that a comparison reports them.
+    A table is keyed by the name asked for, also where the server stores a
+    shorter one (``stored_name``); column and other names are the stored ones.
     """
     try:
         inspector = _INSPECTORS[connection.vendor]
     except KeyError:
         raise NotImplementedError(f"No schema snapshot for {connection.vendor!r}") from None
-    wanted = None if tables is None else sorted(set(tables))
+    asked = {} if tables is None else {stored_name(connection, t): t for t in tables}
+    wanted = None if tables is None else sorted(asked)
     if wanted == []:
         return {}
     with connection.cursor() as cursor:
         raw = inspector(connection, cursor, wanted)
+    records = {asked.get(name, name): _sorted_record(record) for name, record in raw.items()}
     # A JSON round trip proves the snapshot serializable and gives plain types.
-    return json.loads(json.dumps({name: _sorted_record(raw[name]) for name in sorted(raw)}))
+    return json.loads(json.dumps({name: records[name] for name in sorted(records)}))
 
 
 def strip_names(snapshot: Snapshot) -> Snapshot:

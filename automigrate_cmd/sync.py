@@ -18,6 +18,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from . import sqlite_objects
 from .apply import create_model, report_skipped
+from .catalog import stored_name
 from .diff import Step
 from .exceptions import AutomigrateError, first_line
 from .hints import Hints
@@ -49,8 +50,10 @@ class SyncContext:
         self.created_models: list[type[models.Model]] = []
 
     def field(self, table: str, column: str) -> models.Field:
+        """The model field of ``column``, a name as the server stores it."""
         model = self.models_by_table[table]
-        return next(f for f in model._meta.local_concrete_fields if f.column == column)
+        fields = model._meta.local_concrete_fields
+        return next(f for f in fields if stored_name(self.connection, f.column) == column)
 
     def execute(self, sql: str, params=()) -> None:
         self.editor.execute(sql, params or None)
@@ -178,11 +181,15 @@ def _fill_nulls(context: SyncContext, step: Step, column: str) -> None:
     field = context.field(step.table, column)
     filled = backfill(context.connection, context.hints, step.table, column, field)
     if filled is not None:
-        context.execute(
-            f"UPDATE {context.qn(step.table)} SET {context.qn(column)} = %s "
-            f"WHERE {context.qn(column)} IS NULL",
-            [filled[0]],
-        )
+        # Django's own statement: on PostgreSQL it ends with SET CONSTRAINTS
+        # ALL IMMEDIATE, so that the checks the UPDATE left pending on a
+        # deferred foreign key run now and the table can be altered next.
+        update = context.editor.sql_update_with_default % {
+            "table": context.qn(step.table),
+            "column": context.qn(column),
+            "default": "%s",
+        }
+        context.execute(update, [filled[0]])
 
 
 def _rename_table(context: SyncContext, step: Step) -> None:
@@ -226,6 +233,12 @@ def _alter_column_postgresql(context: SyncContext, step: Step) -> None:
         _drop_column(context, step)
         _add_column(context, Step("add_column", step.table, step.name, desired=want))
         return
+    if have["type"] != want["type"] and have.get("default") is not None:
+        # ALTER ... TYPE casts the old default too, and fails where there is
+        # no automatic cast ('0'::varchar to integer): drop it first, as the
+        # PostgreSQL manual advises; the wanted one is set after the type.
+        context.execute(f"{alter} DROP DEFAULT")
+        have = {**have, "default": None}
     if have["type"] != want["type"] or have.get("collation") != want.get("collation"):
         collate = f" COLLATE {context.qn(want['collation'])}" if want.get("collation") else ""
         context.execute(f"{alter} TYPE {want['type']}{collate} USING {column}::{want['type']}")
@@ -314,7 +327,7 @@ def _remake_sqlite_table(context: SyncContext, step: Step) -> None:
 def _initial_value(context: SyncContext, table: str, field: models.Field) -> tuple[str, list]:
     """What existing rows get in a new column: the user's --default, else
     db_default, else the field's default."""
-    given = context.hints.defaults.get((table, field.column))
+    given = context.hints.defaults.get((table, stored_name(context.connection, field.column)))
     if given is not None:
         return "%s", [field.get_db_prep_save(given[0], context.connection)]
     if field.db_default is not models.NOT_PROVIDED:

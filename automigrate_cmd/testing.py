@@ -30,7 +30,7 @@ from django.test.utils import TestContextDecorator
 
 from .api import automigrate
 from .apply import create_model
-from .catalog import existing_tables
+from .catalog import existing_tables, stored_name
 from .exceptions import Refused
 from .selection import dependency_order, syncable_models, tables_of
 from .update import autoupdate
@@ -242,6 +242,6 @@ def _drop_tables(editor, chosen: list[Model]) -> None:
     present = existing_tables(editor.connection)
     for model in reversed(chosen):
         for table in reversed(tables_of(model)):
-            if table in present:
+            if stored_name(editor.connection, table) in present:
                 # Plain DROP TABLE, never CASCADE: what still depends on it fails loudly.
                 editor.execute(f"DROP TABLE {editor.quote_name(table)}")

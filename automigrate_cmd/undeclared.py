@@ -14,7 +14,8 @@ from what the models stopped declaring, so the comparison is three-way:
 
 An index or constraint that live has and desired lacks is dropped when its
 name is one Django generates (``..._62dd1327_fk_...``, ``..._5d2a4b_idx``,
-``_pkey``, ``sqlite_autoindex_...``: nobody else names things that way) or
+``_pkey``, PostgreSQL's ``_key``/``_check`` for unnamed constraints,
+``sqlite_autoindex_...``: nobody else names things that way) or
 when the previous tables had it (a ``Meta`` index or constraint with a name
 of its own that the models no longer declare); any other is kept. Without
 previous tables (a database built by ``migrate``, say) an index with a name
@@ -37,7 +38,7 @@ from .snapshot import LIST_KINDS, Record, Snapshot
 # Names Django's schema editor and Index.set_name_with_model() generate, and
 # the servers' own names for what Django declares without a name.
 _GENERATED_NAME = re.compile(
-    r"_[0-9a-f]{8}(_|$)|_[0-9a-f]{6}_[a-z]+$|_pkey$|_check$|^sqlite_autoindex_|^PRIMARY$"
+    r"_[0-9a-f]{8}(_|$)|_[0-9a-f]{6}_[a-z]+$|_(pkey|key|fkey|check|excl)$|^sqlite_autoindex_|^PRIMARY$"
 )
 
 

@@ -23,7 +23,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from . import bookkeeping, desired_cache
 from .api import connection_for
-from .catalog import existing_tables
+from .catalog import existing_tables, stored_name
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, resolve, set_default
@@ -251,11 +251,11 @@ def _plan(
     answered = False
     for step in plan.steps:
         for table, column in step.extra.get("needs_default", []):
-            field = _fields_by_column(models_by_table)[(table, column)]
+            field = _fields_by_column(connection, models_by_table)[(table, column)]
             label = f"{field.model._meta.label}.{field.name}"
             raw = questioner.ask_default(label, table, column)
             if raw is not None:
-                set_default(hints, field, raw)
+                set_default(hints, field, raw, connection)
                 answered = True
     if taken or answered:
         plan, desired, models_by_table, live = _plan_once(
@@ -293,7 +293,8 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
         )
-        measure(steps, connection, _fields_by_column(models_by_table), hints, live, target.snapshot)
+        fields = _fields_by_column(connection, models_by_table)
+        measure(steps, connection, fields, hints, live, target.snapshot)
         if gone:
             mark_referenced(steps, connection)
         moving = {*hints.table_renames.values(), *(r.table for r in gone)}
@@ -349,9 +350,13 @@ def _models_by_table(to_create) -> dict[str, type[models.Model]]:
     return found
 
 
-def _fields_by_column(models_by_table) -> dict[tuple[str, str], models.Field]:
+def _fields_by_column(
+    connection: BaseDatabaseWrapper, models_by_table
+) -> dict[tuple[str, str], models.Field]:
+    """Fields by (table, column), columns named as the server stores them
+    (as the plan's steps name them)."""
     return {
-        (table, f.column): f
+        (table, stored_name(connection, f.column)): f
         for table, model in models_by_table.items()
         for f in model._meta.local_concrete_fields
     }
@@ -359,7 +364,9 @@ def _fields_by_column(models_by_table) -> dict[tuple[str, str], models.Field]:
 
 def _unmanaged_tables(connection: BaseDatabaseWrapper, present: set[str]) -> list[str]:
     """Tables no model that this database holds owns: never touched."""
-    owned = {t for m in syncable_models(connection.alias) for t in tables_of(m)}
+    owned = {
+        stored_name(connection, t) for m in syncable_models(connection.alias) for t in tables_of(m)
+    }
     owned |= {"django_migrations", desired_cache.TABLE, bookkeeping.TABLE}
     return sorted(present - owned)
 
