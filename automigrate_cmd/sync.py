@@ -16,6 +16,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from .diff import Step
 from .hints import Hints
+from .primary_keys import rebuild_sqlite_table
 from .report import Reporter
 from .risks import backfill
 from .scratch import Desired
@@ -186,6 +187,10 @@ def _alter_table_comment(context: SyncContext, step: Step) -> None:
 def _rebuild_table(context: SyncContext, step: Step) -> None:
     """SQLite: bring the columns the model adds in, then let Django rebuild
     the table from the model (copying every column, dropping the rest)."""
+    if "retyped" in step.extra:
+        # A table outside the plan whose columns follow a primary key.
+        rebuild_sqlite_table(context.editor, step.table, step.extra["retyped"])
+        return
     model = context.models_by_table[step.table]
     table = context.qn(step.table)
     for column in step.desired["columns"]:

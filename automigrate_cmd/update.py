@@ -24,11 +24,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from . import desired_cache
 from .api import connection_for
 from .catalog import existing_tables
-from .diff import Step, apply_renames, diff, rename_candidates
+from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, set_default
 from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
+from .primary_keys import outside_references
 from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
@@ -223,6 +224,10 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         # agree, only slower).
         in_sync = not renames and live == desired.snapshot
         steps = [] if in_sync else renames + diff(live, desired.snapshot, connection.vendor)
+        if steps:
+            steps, live, desired = _with_outside_references(
+                connection, chosen, steps, live, desired
+            )
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
@@ -235,6 +240,19 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints)
     return plan, desired, models_by_table, live
+
+
+def _with_outside_references(connection, chosen, steps: list[Step], live, desired: Desired):
+    """The plan plus the columns of other models' tables that point at a
+    primary key the plan changes (see ``primary_keys``)."""
+    extra, outside_live, mysql_lines = outside_references(
+        connection, chosen, steps, desired.snapshot
+    )
+    if not extra:
+        return steps, live, desired
+    steps = sorted(steps + extra, key=lambda step: STEP_ORDER.index(step.kind))
+    desired = Desired(desired.snapshot, {**desired.mysql_lines, **mysql_lines})
+    return steps, {**live, **outside_live}, desired
 
 
 def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str], remember: bool):
