@@ -375,6 +375,17 @@ def test_making_a_primary_key_auto_increment_is_refused_up_front():
     assert contents(earlier) == kept
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="refused elsewhere (the test above)")
+def test_sqlite_makes_a_primary_key_auto_increment_by_rebuilding_the_table():
+    earlier = build_models(lambda: models.IntegerField(primary_key=True))
+    later = build_models(auto("auto"))
+    kept = start_from(earlier)
+
+    autoupdate(list(later.values()))
+
+    assert_reaches_automigrate_schema(later, kept)
+
+
 def test_moving_the_primary_key_to_another_column_is_refused_up_front():
     earlier = build_models(lambda: models.IntegerField(primary_key=True))
     kept = start_from(earlier)
