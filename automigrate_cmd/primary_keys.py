@@ -206,7 +206,8 @@ def rebuild_sqlite_table(editor, table: str, types: dict[str, str]) -> None:
     for column, sql_type in types.items():
         sql = _swap_type(sql, column, declared[column], sql_type)
     new_table = f"new__{table}"
-    sql = re.sub(r"^\s*CREATE\s+TABLE\s+(\"(?:[^\"]|\"\")*\"|\S+)", "", sql, count=1, flags=re.I)
+    head = r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(\"(?:[^\"]|\"\")*\"|[^\s(]+)"
+    sql = re.sub(head, "", sql, count=1, flags=re.I)
     # Generated columns (hidden 2, 3) compute themselves in the new table.
     copied = ", ".join(qn(name) for name, _, hidden in columns if hidden == 0)
     editor.execute(f"CREATE TABLE {qn(new_table)}{sql}", None)
