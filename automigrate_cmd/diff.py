@@ -272,7 +272,24 @@ def _rebuild_if_different(table: str, live: Record, desired: Record) -> list[Ste
     differences = _column_changes(live, desired) + _item_changes(live, desired)
     if not differences:
         return []
-    return [Step("rebuild_table", table, detail="; ".join(differences), live=live, desired=desired)]
+    detail = "; ".join(differences)
+    rebuild = Step("rebuild_table", table, detail=detail, live=live, desired=desired)
+    # A rebuild would carry out any primary-key change, and leave the columns
+    # of other tables pointing at a key that is no longer there or no longer
+    # of their type: refused as on the other backends.
+    return [rebuild, *_primary_key_refusals(table, live, desired)]
+
+
+def _primary_key_refusals(table: str, live: Record, desired: Record) -> list[Step]:
+    """Steps that only carry the reason a primary-key change is refused."""
+    steps = _diff_primary_key(table, live, desired)
+    for column in _key_columns(desired):
+        have, wanted = live["columns"].get(column), desired["columns"][column]
+        reason = _key_type_refusal(table, column, have, wanted, {column}) if have else ""
+        if reason:
+            detail = _what_differs(have, wanted)
+            steps.append(Step("alter_column", table, column, detail, impossible=reason))
+    return steps
 
 
 def _column_changes(live: Record, desired: Record) -> list[str]:
@@ -319,7 +336,8 @@ def _diff_table(table: str, live: Record, desired: Record, vendor: str) -> list[
                 retyped.add(column)
             detail = _what_differs(have, wanted)
             step = Step("alter_column", table, column, detail, live=have, desired=wanted)
-            if have.get("identity") != wanted.get("identity"):
+            step.impossible = _key_type_refusal(table, column, have, wanted, _key_columns(desired))
+            if not step.impossible and have.get("identity") != wanted.get("identity"):
                 step.impossible = (
                     f"{table}.{column}: adding or removing auto-increment/identity is not "
                     "supported by autoupdate yet; use automigrate for this model"
@@ -342,16 +360,49 @@ def _diff_table(table: str, live: Record, desired: Record, vendor: str) -> list[
 
 def _diff_primary_key(table: str, live: Record, desired: Record) -> list[Step]:
     have, want = live.get("primary_key") or {}, desired.get("primary_key") or {}
-    if _content(have) == _content(want):
-        return []
-    step = Step(
-        "alter_column",
-        table,
-        ",".join(want.get("columns", [])),
-        f"primary key {have.get('columns')} -> {want.get('columns')}",
+    if have.get("columns") == want.get("columns"):
+        return []  # the same key (a different name is not a change)
+    old, new = ", ".join(have.get("columns") or []), ", ".join(want.get("columns") or [])
+    step = Step("alter_column", table, new.replace(" ", ""), f"primary key ({old}) -> ({new})")
+    step.impossible = (
+        f"{table}.{step.name}: the primary key moves from ({old}) to ({new}); autoupdate cannot "
+        "change which columns make the primary key (every column pointing at it would have to "
+        "follow); use automigrate for this model"
     )
-    step.impossible = "changing a primary key is not supported by autoupdate yet"
     return [step]
+
+
+def _key_columns(record: Record) -> set[str]:
+    return set((record.get("primary_key") or {}).get("columns") or [])
+
+
+# An integer type of any width and spelling: "integer", "bigint", "int(11)",
+# "smallint(6) unsigned", SQLite's "INTEGER".
+_INTEGER_TYPE = re.compile(r"(tiny|small|medium|big)?int(eger)?(\(\d+\))?( unsigned)?", re.I)
+
+
+def is_integer_type(sql_type: str | None) -> bool:
+    return bool(sql_type) and _INTEGER_TYPE.fullmatch(sql_type.strip()) is not None
+
+
+def _key_type_refusal(
+    table: str, column: str, have: Record, wanted: Record, key_columns: set[str]
+) -> str:
+    """Why a primary-key column cannot change type in place ("" if it can).
+
+    Between integer types (AutoField -> BigAutoField, IntegerField ->
+    BigIntegerField) the key changes with every column pointing at it, as
+    ``migrate``'s AlterField does. Any other type change of a key would have
+    to convert the key and every reference to it (and an identity column
+    only takes an integer type)."""
+    if column not in key_columns or have.get("type") == wanted.get("type"):
+        return ""
+    if is_integer_type(have.get("type")) and is_integer_type(wanted.get("type")):
+        return ""
+    return (
+        f"{table}.{column}: the primary key's type cannot change from {have.get('type')} to "
+        f"{wanted.get('type')} in place; use automigrate for this model"
+    )
 
 
 _ADD_KIND = {"foreign_keys": "add_foreign_key", "indexes": "add_index"}

@@ -77,8 +77,10 @@ class _Measurer:
         elif step.kind == "add_column":
             step.impossible = self.added(step.table, step.name, step.desired)
         elif step.kind == "alter_column" and step.live:
-            change = self.altered(step.table, step.name, step.live, step.desired)
-            step.loss, step.impossible = change
+            step.loss, blocked = self.altered(step.table, step.name, step.live, step.desired)
+            # The diff may already know the change cannot be made (a primary
+            # key's type, an identity): that reason stays.
+            step.impossible = step.impossible or blocked
         elif step.kind in ("add_constraint", "add_index") and step.desired:
             step.impossible = self.duplicates(step.table, step.desired)
         elif step.kind == "rebuild_table":

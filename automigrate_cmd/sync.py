@@ -22,6 +22,7 @@ from .catalog import stored_name
 from .diff import Step
 from .exceptions import AutomigrateError, first_line
 from .hints import Hints
+from .primary_keys import rebuild_sqlite_table
 from .report import Reporter
 from .risks import backfill
 from .scratch import Desired
@@ -278,6 +279,10 @@ def _rebuild_table(context: SyncContext, step: Step) -> None:
     the table from the model (copying every column, dropping the rest). The
     triggers and views that depend on the table are dropped around the
     rebuild and made again from their own SQL."""
+    if "retyped" in step.extra:
+        # A table outside the plan whose columns follow a primary key.
+        rebuild_sqlite_table(context.editor, step.table, step.extra["retyped"])
+        return
     kept = sqlite_objects.dependents(context.connection, step.table)
     indexes = sqlite_objects.index_sql(context.connection, step.table)
     for sql in sqlite_objects.drop_statements(kept, step.table):

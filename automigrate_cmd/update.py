@@ -29,6 +29,7 @@ from .exceptions import AutomigrateError, Cancelled, Refused, first_line
 from .hints import Hints, parse_hints, resolve, set_default
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .name_clashes import mark_name_clashes
+from .primary_keys import outside_references
 from .removed import drop_steps, mark_referenced, removed_tables
 from .rendering import as_migrate_builds_them
 from .report import Reporter
@@ -288,6 +289,10 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         ]
         in_sync = not renames and not gone and live == target.snapshot
         steps = [] if in_sync else renames + _diff(live, target.snapshot, connection)
+        if steps:
+            steps, live, desired = _with_outside_references(
+                connection, chosen, steps, live, desired
+            )
         steps = _in_order(drop_steps(gone) + steps)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
@@ -311,6 +316,19 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
 def _diff(live, desired, connection: BaseDatabaseWrapper) -> list[Step]:
     drops_columns = getattr(connection.features, "can_alter_table_drop_column", True)
     return diff(live, desired, connection.vendor, sqlite_drops_columns=drops_columns)
+
+
+def _with_outside_references(connection, chosen, steps: list[Step], live, desired: Desired):
+    """The plan plus the columns of other models' tables that point at a
+    primary key the plan changes (see ``primary_keys``)."""
+    extra, outside_live, mysql_lines = outside_references(
+        connection, chosen, steps, desired.snapshot
+    )
+    if not extra:
+        return steps, live, desired
+    steps = sorted(steps + extra, key=lambda step: STEP_ORDER.index(step.kind))
+    desired = Desired(desired.snapshot, {**desired.mysql_lines, **mysql_lines})
+    return steps, {**live, **outside_live}, desired
 
 
 def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
