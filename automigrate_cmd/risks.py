@@ -47,13 +47,21 @@ def backfill(
     connection: BaseDatabaseWrapper, hints: Hints, table: str, column: str, field
 ) -> tuple[Any, str] | None:
     """The value (ready for the database) that NULLs get where a column
-    becomes required: the user's ``--default``, else the field's default as
-    Django's own AlterField uses it; None when there is none."""
+    becomes required, and how to show it: the user's ``--default``, else
+    what Django's own AlterField uses (the field's db_default, else its
+    default; a db_default expression has no value here: ``(None, text)``);
+    None when there is none."""
     if (table, column) in hints.defaults and field is not None:
         value, shown = hints.defaults[(table, column)]
         return field.get_db_prep_save(value, connection), shown
     if field is None:
         return None
+    if field.db_default is not models.NOT_PROVIDED:
+        # Django's AlterField fills the NULLs from db_default before default.
+        default = field.db_default
+        if not isinstance(default, models.Value):
+            return None, str(default)  # an expression: the database computes it
+        return field.get_db_prep_save(default.value, connection), repr(default.value)
     value = connection.schema_editor().effective_default(field)
     return None if value is None else (value, repr(value))
 
@@ -178,7 +186,7 @@ class _Measurer:
     def missing_target(self, table: str, column: str, field, filled: tuple | None) -> str:
         """A foreign key column filled with a key that no row of the target
         has: its constraint would stop the run half-way (refused instead)."""
-        if filled is None or field is None or not field.remote_field:
+        if filled is None or filled[0] is None or field is None or not field.remote_field:
             return ""
         if not getattr(field, "db_constraint", False):
             return ""

@@ -180,17 +180,23 @@ def _sqlite_column(field: models.Field) -> models.Field:
 def _fill_nulls(context: SyncContext, step: Step, column: str) -> None:
     """Before a column becomes NOT NULL: its NULLs get the backfill value."""
     field = context.field(step.table, column)
-    filled = backfill(context.connection, context.hints, step.table, column, field)
-    if filled is not None:
-        # Django's own statement: on PostgreSQL it ends with SET CONSTRAINTS
-        # ALL IMMEDIATE, so that the checks the UPDATE left pending on a
-        # deferred foreign key run now and the table can be altered next.
-        update = context.editor.sql_update_with_default % {
-            "table": context.qn(step.table),
-            "column": context.qn(column),
-            "default": "%s",
-        }
-        context.execute(update, [filled[0]])
+    given = (step.table, column) in context.hints.defaults
+    if not given and field.db_default is not models.NOT_PROVIDED:
+        default_sql, params = context.editor.db_default_sql(field)  # as AlterField does
+    else:
+        filled = backfill(context.connection, context.hints, step.table, column, field)
+        if filled is None:
+            return
+        default_sql, params = "%s", [filled[0]]
+    # Django's own statement: on PostgreSQL it ends with SET CONSTRAINTS ALL
+    # IMMEDIATE, so that the checks the UPDATE left pending on a deferred
+    # foreign key run now and the table can be altered next.
+    update = context.editor.sql_update_with_default % {
+        "table": context.qn(step.table),
+        "column": context.qn(column),
+        "default": default_sql,
+    }
+    context.execute(update, params)
 
 
 def _rename_table(context: SyncContext, step: Step) -> None:
