@@ -6,7 +6,8 @@ left to do. The lock is the database's own where it has one:
 
 - PostgreSQL: a session-level advisory lock;
 - MySQL/MariaDB: ``GET_LOCK`` (named after the database);
-- SQLite: an exclusive ``flock`` on a file next to the database file.
+- SQLite: an exclusive ``flock`` on a file next to the database file, removed
+  when the lock is released.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import time
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -89,23 +90,45 @@ def _sqlite_lock(connection, timeout: float) -> Iterator[None]:
     if connection.is_in_memory_db() or not name:
         yield  # nobody else can see an in-memory database
         return
+    path = f"{name}.automigrate-lock"
     deadline = time.monotonic() + timeout
-    descriptor = os.open(f"{name}.automigrate-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    while (descriptor := _lock_file(path)) is None:
+        if time.monotonic() >= deadline:
+            raise _timed_out(connection, timeout)
+        time.sleep(0.05)
     try:
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise _timed_out(connection, timeout) from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
+        yield
     finally:
+        # Removed while still locked: a waiter that gets the lock on this file
+        # next finds it gone and locks the file there (or creates it) instead.
+        with suppress(FileNotFoundError):
+            os.unlink(path)
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
         os.close(descriptor)
+
+
+def _lock_file(path: str) -> int | None:
+    """A descriptor of the file ``path``, exclusively locked; None while
+    another run holds it. Leaves nothing behind when released (see above)."""
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return None
+        if _is_the_file_at(path, descriptor):
+            return descriptor
+        os.close(descriptor)  # its holder removed it on release: lock the one there now
+
+
+def _is_the_file_at(path: str, descriptor: int) -> bool:
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(descriptor)
+    return (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 _LOCKERS = {
