@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .exceptions import AutomigrateError
@@ -53,6 +54,33 @@ def _timed_out(connection: BaseDatabaseWrapper, timeout: float) -> LockTimeout:
 
 
 @contextmanager
+def _held_by_session(connection, release_sql: str, params: list) -> Iterator[None]:
+    """Run the body, then release a lock the database session holds.
+
+    If the body failed, its error is the one to report: a release that fails
+    too (the connection dropped, which is often why the body failed) must not
+    replace it. And a lost session has lost its locks with it: when the
+    connection is gone there is nothing left to release.
+    """
+    try:
+        yield
+    except BaseException:
+        with suppress(DatabaseError):
+            _release(connection, release_sql, params)
+        raise
+    try:
+        _release(connection, release_sql, params)
+    except DatabaseError:
+        if connection.is_usable():
+            raise
+
+
+def _release(connection, sql: str, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@contextmanager
 def _postgresql_lock(connection, timeout: float) -> Iterator[None]:
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
@@ -63,11 +91,8 @@ def _postgresql_lock(connection, timeout: float) -> Iterator[None]:
             if time.monotonic() >= deadline:
                 raise _timed_out(connection, timeout)
             time.sleep(0.1)
-    try:
+    with _held_by_session(connection, "SELECT pg_advisory_unlock(%s)", [_PG_KEY]):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_PG_KEY])
 
 
 @contextmanager
@@ -77,11 +102,8 @@ def _mysql_lock(connection, timeout: float) -> Iterator[None]:
         cursor.execute("SELECT GET_LOCK(%s, %s)", [name, timeout])
         if cursor.fetchone()[0] != 1:
             raise _timed_out(connection, timeout)
-    try:
+    with _held_by_session(connection, "SELECT RELEASE_LOCK(%s)", [name]):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
 
 
 @contextmanager

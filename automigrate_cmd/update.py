@@ -25,7 +25,7 @@ from . import desired_cache
 from .api import connection_for
 from .catalog import existing_tables
 from .diff import Step, apply_renames, diff, rename_candidates
-from .exceptions import AutomigrateError, Cancelled, Refused, first_line
+from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from .hints import Hints, parse_hints, resolve, set_default
 from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
@@ -318,9 +318,5 @@ def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report
     try:
         apply_steps(plan.steps, connection, models_by_table, desired, report, hints=plan.hints)
     except DatabaseError as error:
-        undone = (
-            "Nothing was changed (the run was rolled back)."
-            if connection.features.can_rollback_ddl
-            else "The database does not roll back DDL: fix the cause and run autoupdate again."
-        )
+        undone = after_failure(error, rolled_back=connection.features.can_rollback_ddl)
         raise AutomigrateError(f"Autoupdate failed: {first_line(error)}. {undone}") from error
