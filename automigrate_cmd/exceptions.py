@@ -21,6 +21,10 @@ class Cancelled(AutomigrateError):
     """The user answered no when asked to confirm; nothing was changed."""
 
 
+class InvalidOption(AutomigrateError):
+    """An option's value makes no sense (a negative or infinite lock timeout)."""
+
+
 def first_line(error: BaseException) -> str:
     """A driver's error message as one line, for a one-line CommandError.
 

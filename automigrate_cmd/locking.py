@@ -13,6 +13,7 @@ left to do. The lock is the database's own where it has one:
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import time
 import zlib
@@ -22,7 +23,7 @@ from contextlib import contextmanager, suppress
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .exceptions import AutomigrateError
+from .exceptions import AutomigrateError, InvalidOption
 
 DEFAULT_TIMEOUT = 60.0
 _NAME = "automigrate_cmd schema lock"
@@ -38,12 +39,23 @@ class LockTimeout(AutomigrateError):
 def schema_lock(
     connection: BaseDatabaseWrapper, timeout: float | None = DEFAULT_TIMEOUT
 ) -> Iterator[None]:
+    timeout = DEFAULT_TIMEOUT if timeout is None else valid_timeout(timeout)
     locker = _LOCKERS.get(connection.vendor)
     if locker is None:
         yield
         return
-    with locker(connection, DEFAULT_TIMEOUT if timeout is None else timeout):
+    with locker(connection, timeout):
         yield
+
+
+def valid_timeout(timeout: float) -> float:
+    """``timeout`` if it is a number of seconds a wait can last: finite, 0 or
+    more (NaN would never time out, nor compare as expired)."""
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout >= 0):
+        raise InvalidOption(
+            f"The lock timeout must be a number of seconds, 0 or more; got {timeout!r}."
+        )
+    return float(timeout)
 
 
 def _timed_out(connection: BaseDatabaseWrapper, timeout: float) -> LockTimeout:

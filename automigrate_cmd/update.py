@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
@@ -26,7 +26,7 @@ from .api import connection_for
 from .catalog import existing_tables
 from .diff import Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
-from .hints import Hints, parse_hints, resolve, set_default
+from .hints import Hints, parse_hints, resolve, set_default_value
 from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .name_clashes import mark_name_clashes
@@ -185,7 +185,9 @@ class Questioner(Protocol):
 
     def ask_rename(self, table: str, old: str, new: str) -> bool: ...
 
-    def ask_default(self, label: str, table: str, column: str) -> str | None: ...
+    def ask_default(self, field: models.Field, table: str, column: str) -> tuple[Any, str] | None:
+        """(the value, as it is to be shown) existing rows get, or None: leave it."""
+        ...
 
 
 def _plan(
@@ -195,30 +197,43 @@ def _plan(
     questioner: Questioner | None,
     remember: bool = False,
 ):
-    """The plan, after asking the questioner (if any) about renames and
-    backfill values; each answer re-plans from the live database. With
-    ``remember``, a desired schema built from scratch is cached."""
+    """The plan, after asking the questioner (if any) about renames, then
+    about backfill values for what the plan *with* those renames still
+    needs; each answer re-plans from the live database. With ``remember``, a
+    desired schema built from scratch is cached."""
     plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
     if questioner is None:
         return plan, desired, models_by_table
+    if _ask_renames(questioner, hints, live, desired):
+        plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
+    if _ask_defaults(questioner, hints, plan, models_by_table):
+        plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
+    return plan, desired, models_by_table
+
+
+def _ask_renames(questioner: Questioner, hints: Hints, live, desired: Desired) -> bool:
+    """Ask about each possible column rename; True if any was confirmed."""
     taken: set[tuple[str, str]] = set()
     for table, old, new in rename_candidates(live, desired.snapshot):
         unasked = (table, old) not in taken and (table, new) not in taken
         if unasked and questioner.ask_rename(table, old, new):
             hints.column_renames[(table, new)] = old
             taken |= {(table, old), (table, new)}
+    return bool(taken)
+
+
+def _ask_defaults(questioner: Questioner, hints: Hints, plan: SyncPlan, models_by_table) -> bool:
+    """Ask for a one-off value where the plan needs one; True if any was given."""
     answered = False
+    fields = _fields_by_column(models_by_table)
     for step in plan.steps:
         for table, column in step.extra.get("needs_default", []):
-            field = _fields_by_column(models_by_table)[(table, column)]
-            label = f"{field.model._meta.label}.{field.name}"
-            raw = questioner.ask_default(label, table, column)
-            if raw is not None:
-                set_default(hints, field, raw)
+            model_field = fields[(table, column)]
+            answer = questioner.ask_default(model_field, table, column)
+            if answer is not None:
+                set_default_value(hints, model_field, *answer)
                 answered = True
-    if taken or answered:
-        plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, remember)
-    return plan, desired, models_by_table
+    return answered
 
 
 def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: bool):
