@@ -91,7 +91,8 @@ def is_transient(error: BaseException | None) -> bool:
     while error is not None:
         module = type(error).__module__
         if module.startswith("psycopg"):
-            sqlstate = getattr(error, "sqlstate", None)
+            # psycopg 3 names it sqlstate, psycopg2 pgcode.
+            sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
             if sqlstate is None:  # no server answer: the connection is gone
                 return type(error).__name__ in ("OperationalError", "InterfaceError")
             return sqlstate.startswith(_TRANSIENT_SQLSTATES)
