@@ -2,6 +2,7 @@
 
 import os
 import sys
+from contextlib import suppress
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
@@ -78,7 +79,8 @@ class SchemaCommand(BaseCommand):
             self.stdout.flush()
             return input()
         except (KeyboardInterrupt, EOFError):
-            self.stdout.write("\nCancelled.")
+            with suppress(OSError):  # the terminal may be gone (hung up)
+                self.stdout.write("\nCancelled.")
             sys.exit(1)
 
     def run(self, using: str, options: dict) -> None:
