@@ -16,7 +16,14 @@ from django.db.utils import ConnectionDoesNotExist
 from . import bookkeeping, desired_cache
 from .apply import apply_plan
 from .catalog import existing_tables
-from .exceptions import AutomigrateError, Cancelled, DatabaseUnavailable, Refused, first_line
+from .exceptions import (
+    AutomigrateError,
+    Cancelled,
+    DatabaseUnavailable,
+    Refused,
+    after_failure,
+    first_line,
+)
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .plan import RecreatePlan, build_plan, rows_text
 from .report import Reporter
@@ -145,11 +152,7 @@ def _run(plan: RecreatePlan, connection: BaseDatabaseWrapper, report: Reporter) 
     try:
         apply_plan(plan, connection, report)
     except DatabaseError as error:
-        undone = (
-            "Nothing was changed (the run was rolled back)."
-            if connection.features.can_rollback_ddl
-            else "The database does not roll back DDL: run the same command again to finish."
-        )
+        undone = after_failure(error, rolled_back=connection.features.can_rollback_ddl)
         raise AutomigrateError(f"Automigrate failed: {first_line(error)}. {undone}") from error
 
 

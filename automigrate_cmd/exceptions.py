@@ -25,6 +25,10 @@ class Cancelled(AutomigrateError):
     """The user answered no when asked to confirm; nothing was changed."""
 
 
+class InvalidOption(AutomigrateError):
+    """An option's value makes no sense (a negative or infinite lock timeout)."""
+
+
 def first_line(error: BaseException) -> str:
     """A driver's error message as one line, for a one-line CommandError.
 
@@ -48,3 +52,59 @@ def _resource_hint(error: BaseException | None) -> str:
             return " ".join(diag.message_hint.split())
         error = error.__cause__
     return ""
+
+
+def after_failure(error: BaseException, rolled_back: bool) -> str:
+    """What a failed run left, and what to do: the sentence after the error.
+
+    Where DDL is not rolled back (MariaDB/MySQL) every step is one a second
+    run repeats safely, so a run cut short by a lost connection or a timeout
+    is finished by running it again; one that failed on the statement itself
+    (a syntax error, a constraint the rows break) fails the same way again
+    until the cause is fixed.
+    """
+    again = "run the same command again to finish"
+    if rolled_back:
+        undone = "Nothing was changed (the run was rolled back)"
+        return f"{undone}; {again}." if is_transient(error) else f"{undone}."
+    if is_transient(error):
+        return f"The database does not roll back DDL: {again}."
+    return (
+        "The database does not roll back DDL: the changes before the failing statement stay "
+        f"applied; fix the cause, then {again}."
+    )
+
+
+# MySQL/MariaDB errors a second attempt may not meet: lock wait timeout,
+# deadlock, query interrupted, connection killed, statement timeouts, cannot
+# connect, server gone away, lost connection, disconnected for inactivity.
+_TRANSIENT_MYSQL_CODES = {1205, 1213, 1317, 1927, 1969, 2002, 2003, 2006, 2013, 2055, 3024, 4031}
+# PostgreSQL SQLSTATEs of the same kind: connection exception (08),
+# transaction rollback (40: serialization failure, deadlock), operator
+# intervention (57: statement timeout, server shut down), lock not available,
+# idle-in-transaction timeout.
+_TRANSIENT_SQLSTATES = ("08", "40", "57", "55P03", "25P03")
+_SQLITE_BUSY_OR_LOCKED = {5, 6}
+
+
+def is_transient(error: BaseException | None) -> bool:
+    """Whether the database error is one a re-run can get past (the
+    connection was lost, a lock or a statement timed out), as opposed to one
+    the statement itself causes."""
+    # Django re-raises driver errors as its own classes, the driver's as the cause.
+    while error is not None:
+        module = type(error).__module__
+        if module.startswith("psycopg"):
+            # psycopg 3 names it sqlstate, psycopg2 pgcode.
+            sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+            if sqlstate is None:  # no server answer: the connection is gone
+                return type(error).__name__ in ("OperationalError", "InterfaceError")
+            return sqlstate.startswith(_TRANSIENT_SQLSTATES)
+        if module.startswith("MySQLdb"):
+            code = error.args[0] if error.args else None
+            return code in _TRANSIENT_MYSQL_CODES or type(error).__name__ == "InterfaceError"
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_BUSY_OR_LOCKED
+        error = error.__cause__
+    return False

@@ -19,6 +19,7 @@ nothing to do, so the same command can run again.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import truncate_name
+from django.utils import timezone
 
 from .catalog import stored_name
 from .exceptions import LabelError
@@ -261,15 +263,42 @@ def set_default(
     connection: BaseDatabaseWrapper,
     option: str = "",
 ) -> None:
-    """Record ``raw`` (text, as typed) as the backfill value of ``model_field``,
+    """Record ``raw`` (text, as typed: ``--default``) as the backfill value of ``model_field``,
     under its column's name as the server stores it (as the plan names it)."""
     try:
         value = model_field.to_python(raw)
     except ValidationError as error:
         where = option or f"{model_field.model._meta.label}.{model_field.name}"
         raise LabelError(f"{where}: {'; '.join(error.messages)}") from None
+    set_default_value(hints, model_field, value, raw, connection)
+
+
+def set_default_value(
+    hints: Hints,
+    model_field: models.Field,
+    value: Any,
+    shown: str,
+    connection: BaseDatabaseWrapper,
+) -> None:
+    """Record ``value`` (a Python value, already checked) as the backfill
+    value of ``model_field``, under its column's name as the server stores
+    it (as the plan names it); ``shown`` is how messages name it."""
     column = stored_name(connection, model_field.column)
-    hints.defaults[(model_field.model._meta.db_table, column)] = (value, raw)
+    hints.defaults[(model_field.model._meta.db_table, column)] = (value, shown)
+
+
+def evaluate_default(code: str, model_field: models.Field) -> Any:
+    """``code`` read as ``makemigrations`` reads a one-off default: a Python
+    expression, with the ``datetime`` and ``django.utils.timezone`` modules
+    available. A callable (``timezone.now``) is called once, as the schema
+    editor calls a callable default: every existing row gets the same value.
+    Raises what the expression raises, or ``ValidationError`` when the value
+    does not suit the field."""
+    # The person at the terminal typing code to run, as for makemigrations.
+    value = eval(code, {}, {"datetime": datetime, "timezone": timezone})
+    if callable(value):
+        value = value()
+    return model_field.to_python(value)
 
 
 def _model(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_pre_migrate_signal
@@ -25,8 +25,8 @@ from . import bookkeeping, desired_cache
 from .api import connection_for
 from .catalog import existing_tables, stored_name
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
-from .exceptions import AutomigrateError, Cancelled, Refused, first_line
-from .hints import Hints, parse_hints, resolve, set_default
+from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
+from .hints import Hints, parse_hints, resolve, set_default_value
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .name_clashes import mark_name_clashes
 from .primary_keys import outside_references
@@ -228,7 +228,9 @@ class Questioner(Protocol):
 
     def ask_rename(self, table: str, old: str, new: str) -> bool: ...
 
-    def ask_default(self, label: str, table: str, column: str) -> str | None: ...
+    def ask_default(self, field: models.Field, table: str, column: str) -> tuple[Any, str] | None:
+        """(the value, as it is to be shown) existing rows get, or None: leave it."""
+        ...
 
 
 def _plan(
@@ -238,31 +240,48 @@ def _plan(
     questioner: Questioner | None,
     drop_undeclared: bool = False,
 ):
-    """The plan, after asking the questioner (if any) about renames and
-    backfill values; each answer re-plans from the live database."""
+    """The plan, after asking the questioner (if any) about renames, then
+    about backfill values for what the plan *with* those renames still
+    needs; each answer re-plans from the live database."""
     plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, drop_undeclared)
     if questioner is None:
         return plan, desired, models_by_table
+    if _ask_renames(questioner, hints, live, desired):
+        plan, desired, models_by_table, live = _plan_once(
+            chosen, connection, hints, drop_undeclared
+        )
+    if _ask_defaults(questioner, hints, plan, models_by_table, connection):
+        plan, desired, models_by_table, live = _plan_once(
+            chosen, connection, hints, drop_undeclared
+        )
+    return plan, desired, models_by_table
+
+
+def _ask_renames(questioner: Questioner, hints: Hints, live, desired: Desired) -> bool:
+    """Ask about each possible column rename; True if any was confirmed."""
     taken: set[tuple[str, str]] = set()
     for table, old, new in rename_candidates(live, desired.snapshot):
         unasked = (table, old) not in taken and (table, new) not in taken
         if unasked and questioner.ask_rename(table, old, new):
             hints.column_renames[(table, new)] = old
             taken |= {(table, old), (table, new)}
+    return bool(taken)
+
+
+def _ask_defaults(
+    questioner: Questioner, hints: Hints, plan: SyncPlan, models_by_table, connection
+) -> bool:
+    """Ask for a one-off value where the plan needs one; True if any was given."""
     answered = False
+    fields = _fields_by_column(connection, models_by_table)
     for step in plan.steps:
         for table, column in step.extra.get("needs_default", []):
-            field = _fields_by_column(connection, models_by_table)[(table, column)]
-            label = f"{field.model._meta.label}.{field.name}"
-            raw = questioner.ask_default(label, table, column)
-            if raw is not None:
-                set_default(hints, field, raw, connection)
+            model_field = fields[(table, column)]
+            answer = questioner.ask_default(model_field, table, column)
+            if answer is not None:
+                set_default_value(hints, model_field, *answer, connection)
                 answered = True
-    if taken or answered:
-        plan, desired, models_by_table, live = _plan_once(
-            chosen, connection, hints, drop_undeclared
-        )
-    return plan, desired, models_by_table
+    return answered
 
 
 def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undeclared: bool):
@@ -417,9 +436,5 @@ def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report
     try:
         apply_steps(plan.steps, connection, models_by_table, desired, report, hints=plan.hints)
     except DatabaseError as error:
-        undone = (
-            "Nothing was changed (the run was rolled back)."
-            if connection.features.can_rollback_ddl
-            else "The database does not roll back DDL: fix the cause and run autoupdate again."
-        )
+        undone = after_failure(error, rolled_back=connection.features.can_rollback_ddl)
         raise AutomigrateError(f"Autoupdate failed: {first_line(error)}. {undone}") from error

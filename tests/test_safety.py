@@ -149,7 +149,7 @@ def test_interactive_default_prompt(monkeypatch, capsys):
     seed()
     with connection.schema_editor() as editor:
         editor.remove_field(Todo, Todo._meta.get_field("title"))
-    monkeypatch.setattr("sys.stdin", Terminal("chores"))
+    monkeypatch.setattr("sys.stdin", Terminal("'chores'"))  # Python, as makemigrations reads it
     call_command("autoupdate", "todolist", no_color=True)
     assert "Please enter a one-off value" in capsys.readouterr().out
     assert set(Todo.objects.values_list("title", flat=True)) == {"chores"}

@@ -1,8 +1,11 @@
 """Command-line options automigrate and autoupdate share."""
 
+import argparse
+
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from automigrate_cmd.locking import DEFAULT_TIMEOUT
+from automigrate_cmd.exceptions import InvalidOption
+from automigrate_cmd.locking import DEFAULT_TIMEOUT, valid_timeout
 
 
 def add_common_arguments(parser, verb: str, noinput_help: str) -> None:
@@ -25,10 +28,20 @@ def add_common_arguments(parser, verb: str, noinput_help: str) -> None:
     )
     parser.add_argument(
         "--lock-timeout",
-        type=float,
+        type=seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="How long to wait for another automigrate/autoupdate run on the same database "
         f"to finish (default {DEFAULT_TIMEOUT:g}).",
     )
     parser.add_argument("--skip-checks", action="store_true", help="Skip system checks.")
+
+
+def seconds(text: str) -> float:
+    """A --lock-timeout value: a finite number of seconds, 0 or more."""
+    try:
+        return valid_timeout(float(text))
+    except (ValueError, InvalidOption):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds, 0 or more (got {text!r})"
+        ) from None

@@ -58,7 +58,7 @@ class Command(SchemaCommand):
                 "Re-run with --noinput to confirm, or --dry-run to see the plan."
             )
         self.stdout.write(self.confirmation_text(plan))
-        return input("    Type 'yes' to continue, or 'no' to cancel: ").strip().lower() == "yes"
+        return self.ask("    Type 'yes' to continue, or 'no' to cancel: ").strip().lower() == "yes"
 
     def confirmation_text(self, plan: RecreatePlan) -> str:
         name = connections[plan.using].settings_dict["NAME"]

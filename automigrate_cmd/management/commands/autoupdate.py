@@ -2,7 +2,12 @@
 
 import json
 import sys
+from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from automigrate_cmd.hints import evaluate_default
 from automigrate_cmd.management.arguments import add_common_arguments
 from automigrate_cmd.management.base import SchemaCommand
 from automigrate_cmd.update import SyncPlan, autoupdate, check, plan_as_json, step_warnings
@@ -71,6 +76,10 @@ class Command(SchemaCommand):
             help="Apply steps that lose data (the plan lists them with their row counts).",
         )
 
+    def check_options(self, options: dict) -> None:
+        if options["sql"] and not options["dry_run"]:
+            self.usage_error("--sql only goes with --dry-run (a real run prints no SQL).")
+
     def run(self, using: str, options: dict) -> None:
         # --json prints the plan and nothing else.
         self.verbosity = 0 if options["json"] else options["verbosity"]
@@ -132,23 +141,38 @@ class Command(SchemaCommand):
         self.stdout.write("These changes lose data:")
         for loss in plan.losses:
             self.stdout.write(f"  {loss}")
-        answer = input("    Type 'yes' to apply them anyway, or 'no' to cancel: ")
+        answer = self.ask("    Type 'yes' to apply them anyway, or 'no' to cancel: ")
         return answer.strip().lower() == "yes"
 
     # The questioner autoupdate asks in interactive runs (see update.Questioner).
 
     def ask_rename(self, table: str, old: str, new: str) -> bool:
-        answer = input(f"Did you rename {table}.{old} to {new}? [y/N] ")
+        answer = self.ask(f"Did you rename {table}.{old} to {new}? [y/N] ")
         return answer.strip().lower() in ("y", "yes")
 
-    def ask_default(self, label: str, table: str, column: str) -> str | None:
+    def ask_default(self, field: models.Field, table: str, column: str) -> tuple[Any, str] | None:
+        """A one-off value read as makemigrations reads one (a Python
+        expression); asked again until it suits the field."""
+        label = f"{field.model._meta.label}.{field.name}"
         self.stdout.write(
             f"{table}.{column} becomes required, and rows there have no value for it.\n"
-            f"Please enter a one-off value for the existing rows ({label}), "
-            "or press Enter to leave it (the change is then refused):"
+            f"Please enter a one-off value for the existing rows ({label}) as valid Python.\n"
+            "The datetime and django.utils.timezone modules are available, so it is possible "
+            "to provide e.g. timezone.now as a value.\n"
+            "Press Enter to leave it (the change is then refused), or type 'exit' to exit."
         )
-        answer = input(">>> ").strip()
-        return answer or None
+        while True:
+            code = self.ask(">>> ").strip()
+            if not code:
+                return None
+            if code == "exit":
+                sys.exit(1)
+            try:
+                return evaluate_default(code, field), code
+            except ValidationError as error:
+                self.stdout.write(f"{label}: {'; '.join(error.messages)}")
+            except Exception as error:  # what the typed expression raised, as makemigrations
+                self.stdout.write(f"{error.__class__.__name__}: {error}")
 
     def print_sql(self, sql: list[str]) -> None:
         if not sql:
