@@ -127,3 +127,29 @@ _FOREIGN_KEY_READERS = {
     "mysql": _foreign_keys_mysql,
     "sqlite": _foreign_keys_sqlite,
 }
+
+
+def names_shared_across_tables(connection: BaseDatabaseWrapper) -> dict[str, str]:
+    """Names the server keeps once per schema, not per table, with the table
+    that holds each: index names on PostgreSQL and SQLite (a unique
+    constraint's too), foreign key names on MySQL/MariaDB. A new table or
+    index cannot take one that another table holds."""
+    sql = _SHARED_NAMES_SQL[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(cursor.fetchall())
+
+
+_SHARED_NAMES_SQL = {
+    "postgresql": """
+        SELECT i.relname, t.relname FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class t ON t.oid = x.indrelid
+        WHERE i.relnamespace = current_schema()::regnamespace
+    """,
+    "sqlite": "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'",
+    "mysql": """
+        SELECT CONSTRAINT_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+        WHERE CONSTRAINT_SCHEMA = DATABASE()
+    """,
+}

@@ -12,6 +12,7 @@ differs there is rebuilt (a new table, rows copied, old one dropped).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,14 +90,50 @@ def apply_renames(
     for new, old in sorted(table_renames.items()):
         if old in renamed and new not in renamed:
             renamed[new] = renamed.pop(old)
+            _rename_references(renamed, old, new)
             steps.append(Step("rename_table", new, detail=f"from {old}", extra={"old": old}))
     for (table, new), old in sorted(column_renames.items()):
         columns = renamed.get(table, {}).get("columns", {})
         if old in columns and new not in columns:
             columns[new] = columns.pop(old)
             _rename_in_items(renamed[table], old, new)
+            _rename_references(renamed, table, table, old, new)
             steps.append(Step("rename_column", table, new, f"from {old}", extra={"old": old}))
     return renamed, steps
+
+
+def _rename_references(
+    snapshot: Snapshot, old_table: str, new_table: str, old: str = "", new: str = ""
+) -> None:
+    """Foreign keys follow a renamed table (or column) they point at: every
+    server rewrites them (SQLite since 3.26, the version Django requires)."""
+    for record in snapshot.values():
+        for fk in record.get("foreign_keys", []):
+            if fk.get("ref_table") != old_table:
+                continue
+            fk["ref_table"] = new_table
+            if old:
+                fk["ref_columns"] = [new if c == old else c for c in fk.get("ref_columns", [])]
+            if "definition" in fk:  # PostgreSQL's text names the table and columns too
+                fk["definition"] = _renamed_reference(
+                    fk["definition"], old_table, new_table, old, new
+                )
+
+
+def _pg_identifier(name: str) -> str:
+    """``name`` as pg_get_constraintdef prints it."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _renamed_reference(definition: str, old_table: str, new_table: str, old: str, new: str) -> str:
+    match = re.search(r"REFERENCES (.+)\((.*)\)", definition)
+    if match is None or match.group(1) != _pg_identifier(old_table):
+        return definition
+    columns = [c.strip() for c in match.group(2).split(",")]
+    if old:
+        columns = [_pg_identifier(new) if c == _pg_identifier(old) else c for c in columns]
+    replaced = f"REFERENCES {_pg_identifier(new_table)}({', '.join(columns)})"
+    return definition[: match.start()] + replaced + definition[match.end() :]
 
 
 def _rename_in_items(record: Record, old: str, new: str) -> None:

@@ -2,24 +2,55 @@
 values existing rows get in a column that becomes required.
 
 ``--rename todolist.Todo.desc=description`` turns a dropped and an added
-column into one renamed column; ``--rename todolist.OldModel=NewModel`` (or
-``old_table=NewModel``) renames a table. ``--default todolist.Todo.priority=3``
-fills existing rows of a new NOT NULL column, or the NULLs of a column that
-becomes NOT NULL.
+column into one renamed column (a relation's field name stands for its
+column: ``--rename app.Book.owner=author`` renames ``owner_id`` to
+``author_id``); ``--rename todolist.OldModel=NewModel`` (or
+``old_table=NewModel``) renames a table, and with it the model's
+auto-created many-to-many tables and their columns, as Django's
+``RenameModel`` does. ``--default todolist.Todo.priority=3`` fills existing
+rows of a new NOT NULL column, or the NULLs of a column that becomes NOT NULL.
+
+Labels resolve against the models the run synchronizes. What a rename names
+is checked against the live database before anything runs (``resolve``): an
+old table or column that is not there is an error, never a silent drop and
+add. A rename that is already done (the new name there, the old one gone) is
+nothing to do, so the same command can run again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import truncate_name
 
 from .exceptions import LabelError
 from .selection import select_models
+
+
+@dataclass
+class TableRename:
+    """One table to rename, and the columns inside it to rename with it."""
+
+    new: str
+    old: str
+    option: str  # the option as typed, for errors; "" for a rename it implies
+    # (new column, old column) pairs inside the table (a many-to-many table's
+    # ``post_id`` -> ``article_id``).
+    columns: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ColumnRename:
+    table: str  # the table's new name
+    new: str
+    olds: tuple[str, ...]  # candidate old columns, the most likely first
+    option: str
+    label: str  # app_label.Model, for errors
 
 
 @dataclass
@@ -30,22 +61,95 @@ class Hints:
     column_renames: dict[tuple[str, str], str] = field(default_factory=dict)
     # (table, column) -> (the field's Python value, the value as the user wrote it)
     defaults: dict[tuple[str, str], tuple[Any, str]] = field(default_factory=dict)
+    # The renames asked for, before resolve() checked them against the live tables.
+    requested_tables: list[TableRename] = field(default_factory=list)
+    requested_columns: list[ColumnRename] = field(default_factory=list)
 
     def old_name(self, table: str, column: str | None = None) -> tuple[str, str | None]:
         """Where a table (and column) of the plan is in the live database now."""
         old_column = self.column_renames.get((table, column), column) if column else None
         return self.table_renames.get(table, table), old_column
 
+    def tables_to_inspect(self) -> list[str]:
+        """The old tables the requested renames may start from."""
+        return [rename.old for rename in self.requested_tables]
+
 
 def parse_hints(
-    renames: Iterable[str], defaults: Iterable[str], connection: BaseDatabaseWrapper
+    renames: Iterable[str],
+    defaults: Iterable[str],
+    connection: BaseDatabaseWrapper,
+    chosen: Sequence[type[models.Model]] = (),
 ) -> Hints:
+    """Parse ``--rename`` and ``--default`` options; labels name models of
+    ``chosen`` (the models of the run)."""
     hints = Hints()
     for text in renames:
-        _parse_rename(text, hints, connection.alias)
+        _parse_rename(text, hints, connection, chosen)
     for text in defaults:
-        _parse_default(text, hints, connection)
+        _parse_default(text, hints, connection, chosen)
     return hints
+
+
+def resolve(hints: Hints, live_tables: set[str], live_columns: dict[str, set[str]]) -> None:
+    """Turn the requested renames into ``table_renames``/``column_renames``,
+    checked against the live database: ``live_tables`` (every table there)
+    and ``live_columns`` (the columns of the tables inspected)."""
+    for rename in hints.requested_tables:
+        if rename.new == rename.old and rename.old in live_tables:
+            applies = True  # only columns: an M2M table of a model whose M2M points at it
+        elif _table_rename_applies(rename, live_tables):
+            hints.table_renames[rename.new] = rename.old
+            applies = True
+        else:
+            applies = False
+        if applies:
+            for new_column, old_column in rename.columns:
+                hints.column_renames.setdefault((rename.new, new_column), old_column)
+    for rename in hints.requested_columns:
+        old_table = hints.table_renames.get(rename.table, rename.table)
+        old = _old_column(rename, live_columns.get(old_table))
+        if old is not None:
+            hints.column_renames[(rename.table, rename.new)] = old
+
+
+def _table_rename_applies(rename: TableRename, live_tables: set[str]) -> bool:
+    old_there, new_there = rename.old in live_tables, rename.new in live_tables
+    if old_there and not new_there:
+        return True
+    if not rename.option:  # implied (a many-to-many table): only where it can be done
+        return False
+    if old_there and new_there:
+        raise LabelError(
+            f"{rename.option}: both tables {rename.old} and {rename.new} exist; "
+            f"drop one of them or leave out the rename. Nothing was changed."
+        )
+    if not new_there:
+        raise LabelError(
+            f"{rename.option}: there is no table {rename.old} to rename "
+            f"(nor {rename.new}) in the database. Nothing was changed."
+        )
+    return False  # done by an earlier run
+
+
+def _old_column(rename: ColumnRename, columns: set[str] | None) -> str | None:
+    if columns is None:
+        return None  # the table is created: no column to rename
+    olds = [old for old in rename.olds if old in columns]
+    if olds and rename.new not in columns:
+        return olds[0]
+    if olds:
+        raise LabelError(
+            f"{rename.option}: both columns {olds[0]} and {rename.new} exist in "
+            f"{rename.table}; drop one of them or leave out the rename. Nothing was changed."
+        )
+    if rename.new in columns:
+        return None  # done by an earlier run
+    raise LabelError(
+        f"{rename.option}: {rename.label}'s table {rename.table} has no column "
+        f"{' or '.join(rename.olds)} to rename; it has: {', '.join(sorted(columns))}. "
+        "Nothing was changed."
+    )
 
 
 def _split(text: str, option: str, form: str) -> tuple[str, str]:
@@ -55,31 +159,97 @@ def _split(text: str, option: str, form: str) -> tuple[str, str]:
     return old.strip(), new.strip()
 
 
-def _parse_rename(text: str, hints: Hints, using: str) -> None:
-    form = "app_label.Model.old_field=new_field or app_label.OldModel=NewModel"
-    old, new = _split(text, "--rename", form)
+_RENAME_FORM = "app_label.Model.old_field=new_field or app_label.OldModel=NewModel"
+
+
+def _parse_rename(text: str, hints: Hints, connection, chosen) -> None:
+    option = f"--rename {text!r}"
+    old, new = _split(text, "--rename", _RENAME_FORM)
     parts = old.split(".")
     if len(parts) == 3:
-        model = _model(f"{parts[0]}.{parts[1]}", using)
-        new_field = _field(model, new)
-        hints.column_renames[(model._meta.db_table, new_field.column)] = parts[2]
+        model = _model(f"{parts[0]}.{parts[1]}", connection.alias, chosen, option)
+        new_field = _field(model, new, option)
+        hints.requested_columns.append(
+            ColumnRename(
+                model._meta.db_table,
+                new_field.column,
+                _old_columns(parts[2], new_field),
+                option,
+                model._meta.label,
+            )
+        )
     elif len(parts) in (1, 2):
         app_label = parts[0] if len(parts) == 2 else None
         label = new if "." in new or app_label is None else f"{app_label}.{new}"
-        model = _model(label, using)
+        model = _model(label, connection.alias, chosen, option)
         old_table = old if len(parts) == 1 else f"{app_label}_{parts[1].lower()}"
-        hints.table_renames[model._meta.db_table] = old_table
+        old_model_name = parts[1].lower() if len(parts) == 2 else model._meta.model_name
+        hints.requested_tables.extend(
+            _model_renames(model, old_table, old_model_name, option, connection, chosen)
+        )
     else:
-        raise LabelError(f"--rename {text!r}: expected {form}.")
+        raise LabelError(f"--rename {text!r}: expected {_RENAME_FORM}.")
 
 
-def _parse_default(text: str, hints: Hints, connection: BaseDatabaseWrapper) -> None:
+def _old_columns(old: str, new_field: models.Field) -> tuple[str, ...]:
+    """The columns ``old`` may name: a relation's old field ``owner`` had the
+    column ``owner_id`` (unless it had a db_column: then it is named as such)."""
+    if (new_field.many_to_one or new_field.one_to_one) and not old.endswith("_id"):
+        return (f"{old}_id", old)
+    return (old,)
+
+
+def _model_renames(
+    model: type[models.Model],
+    old_table: str,
+    old_model_name: str,
+    option: str,
+    connection: BaseDatabaseWrapper,
+    chosen: Sequence[type[models.Model]],
+) -> list[TableRename]:
+    """The model's table, and what RenameModel renames with it: the
+    auto-created many-to-many tables named after the table, and their columns
+    named after the model (also in tables of models whose M2M points at it)."""
+    renames = [TableRename(model._meta.db_table, old_table, option)]
+    max_length = connection.ops.max_name_length()
+    new_model_name = model._meta.model_name
+    for m2m in model._meta.local_many_to_many:
+        through = m2m.remote_field.through._meta
+        if not through.auto_created:
+            continue
+        old_through = m2m.db_table or truncate_name(f"{old_table}_{m2m.name}", max_length)
+        self_ref = m2m.related_model is model
+        columns = _m2m_columns(old_model_name, new_model_name, "from_" if self_ref else "")
+        if self_ref:
+            columns += _m2m_columns(old_model_name, new_model_name, "to_")
+        renames.append(TableRename(through.db_table, old_through, "", columns))
+    for other in chosen:
+        if other is model:
+            continue
+        for m2m in other._meta.local_many_to_many:
+            if m2m.remote_field.through._meta.auto_created and m2m.related_model is model:
+                through = m2m.remote_field.through._meta.db_table
+                columns = _m2m_columns(old_model_name, new_model_name, "")
+                renames.append(TableRename(through, through, "", columns))
+    return renames
+
+
+def _m2m_columns(old_name: str, new_name: str, prefix: str) -> list[tuple[str, str]]:
+    """(new column, old column) of an auto-created M2M table's column named
+    after a model (Django: ``<model_name>_id``, ``from_``/``to_`` when self-referential)."""
+    if old_name == new_name:
+        return []
+    return [(f"{prefix}{new_name}_id", f"{prefix}{old_name}_id")]
+
+
+def _parse_default(text: str, hints: Hints, connection, chosen) -> None:
+    option = f"--default {text!r}"
     target, raw = _split(text, "--default", "app_label.Model.field=VALUE")
     label, _, name = target.rpartition(".")
     if not label:
         raise LabelError(f"--default {text!r}: expected app_label.Model.field=VALUE.")
-    model_field = _field(_model(label, connection.alias), name)
-    set_default(hints, model_field, raw, option=f"--default {text!r}")
+    model_field = _field(_model(label, connection.alias, chosen, option), name, option)
+    set_default(hints, model_field, raw, option=option)
 
 
 def set_default(hints: Hints, model_field: models.Field, raw: str, option: str = "") -> None:
@@ -92,14 +262,36 @@ def set_default(hints: Hints, model_field: models.Field, raw: str, option: str =
     hints.defaults[(model_field.model._meta.db_table, model_field.column)] = (value, raw)
 
 
-def _model(label: str, using: str) -> type[models.Model]:
-    (model,) = select_models([label], using)
-    return model
-
-
-def _field(model: type[models.Model], name: str) -> models.Field:
+def _model(
+    label: str, using: str, chosen: Sequence[type[models.Model]], option: str
+) -> type[models.Model]:
+    """The model ``label`` names among ``chosen`` (any installed one when the
+    caller gave none)."""
+    if not chosen:
+        (model,) = select_models([label], using)
+        return model
+    wanted = label.lower()
+    for model in chosen:
+        if wanted in (model._meta.label_lower, model._meta.model_name):
+            return model
     try:
-        return model._meta.get_field(name)
+        (model,) = select_models([label], using)
+    except LabelError as error:
+        raise LabelError(f"{option}: {error}") from None
+    raise LabelError(
+        f"{option}: {model._meta.label} is not among the models this run synchronizes; "
+        f"add {model._meta.label} (or its app) to the labels."
+    )
+
+
+def _field(model: type[models.Model], name: str, option: str) -> models.Field:
+    try:
+        found = model._meta.get_field(name)
     except FieldDoesNotExist:
+        found = None
+    if found is None or not found.concrete or found.many_to_many:
         names = ", ".join(f.name for f in model._meta.concrete_fields)
-        raise LabelError(f"{model._meta.label} has no field {name!r}; it has: {names}.") from None
+        raise LabelError(
+            f"{option}: {model._meta.label} has no field {name!r} with a column; it has: {names}."
+        )
+    return found

@@ -38,6 +38,8 @@ class SyncContext:
         self.desired = desired
         self.hints = hints
         self.qn = editor.quote_name
+        self.created: set[str] = set()  # tables create_model has built
+        self.tables_to_create: set[str] = set()
 
     def field(self, table: str, column: str) -> models.Field:
         model = self.models_by_table[table]
@@ -58,6 +60,7 @@ def apply_steps(
 ) -> list[str]:
     with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
         context = SyncContext(connection, editor, models_by_table, desired, hints or Hints())
+        context.tables_to_create = {s.table for s in steps if s.kind == "create_table"}
         for step in steps:
             with report.step(step.describe()):
                 _APPLY[step.kind](context, step)
@@ -73,7 +76,33 @@ def apply_steps(
 
 
 def _create_table(context: SyncContext, step: Step) -> None:
-    context.editor.create_model(context.models_by_table[step.table])
+    """``create_model`` builds a model's auto-created many-to-many tables with
+    it: such a table is built here only when its model's table already exists."""
+    if step.table in context.created:
+        return
+    model = context.models_by_table[step.table]
+    owner = _m2m_owner(model)
+    if owner is not None and owner._meta.db_table in context.tables_to_create:
+        _create_table(context, Step("create_table", owner._meta.db_table))
+        return
+    context.editor.create_model(model)
+    context.created.add(step.table)
+    if owner is None:
+        context.created.update(_auto_m2m_tables(model))
+
+
+def _m2m_owner(model: type[models.Model]) -> type[models.Model] | None:
+    """The model whose ManyToManyField auto-created ``model``, if it is such a table."""
+    owner = model._meta.auto_created  # Django sets it to the declaring model
+    return owner if isinstance(owner, type) else None
+
+
+def _auto_m2m_tables(model: type[models.Model]) -> list[str]:
+    return [
+        f.remote_field.through._meta.db_table
+        for f in model._meta.local_many_to_many
+        if f.remote_field.through._meta.auto_created
+    ]
 
 
 def _add_column(context: SyncContext, step: Step) -> None:

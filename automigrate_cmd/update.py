@@ -26,9 +26,10 @@ from .api import connection_for
 from .catalog import existing_tables
 from .diff import Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, first_line
-from .hints import Hints, parse_hints, set_default
+from .hints import Hints, parse_hints, resolve, set_default
 from .history import record_history
 from .locking import DEFAULT_TIMEOUT, schema_lock
+from .name_clashes import mark_name_clashes
 from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
@@ -94,7 +95,7 @@ def autoupdate(
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
     chosen = select_models(labels, using)
-    hints = parse_hints(renames, defaults, connection)
+    hints = parse_hints(renames, defaults, connection, chosen)
     report.heading("Operations to perform:")
     report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
     if dry_run:
@@ -126,10 +127,19 @@ def autoupdate(
     return SyncResult(plan, applied=True)
 
 
-def check(labels: Label | Iterable[Label] | None = None, using: str = DEFAULT_DB_ALIAS) -> SyncPlan:
-    """The plan autoupdate would apply, changing nothing: empty when in sync."""
+def check(
+    labels: Label | Iterable[Label] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+    *,
+    renames: Iterable[str] = (),
+    defaults: Iterable[str] = (),
+) -> SyncPlan:
+    """The plan autoupdate would apply, changing nothing: empty when in sync.
+    ``renames`` and ``defaults`` are checked and used as autoupdate would."""
     connection = connection_for(using)
-    plan, _desired, _models = _plan(select_models(labels, using), connection, Hints(), None)
+    chosen = select_models(labels, using)
+    hints = parse_hints(renames, defaults, connection, chosen)
+    plan, _desired, _models = _plan(chosen, connection, hints, None)
     return plan
 
 
@@ -214,10 +224,11 @@ def _plan(
 def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: bool):
     tables = [table for model in chosen for table in tables_of(model)]
     try:
-        live = inspect_schema(connection, [*tables, *hints.table_renames.values()])
+        present = existing_tables(connection)  # read once: renames, the cache, the listing
+        live = inspect_schema(connection, [*tables, *hints.tables_to_inspect()])
+        resolve(hints, present, {table: set(record["columns"]) for table, record in live.items()})
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
         live = {table: record for table, record in live.items() if table in tables}
-        present = existing_tables(connection)  # read once for the cache and the listing
         desired, to_create = _desired(chosen, connection, present, remember)
         # In sync, the two snapshots are equal: nothing to diff (diff() would
         # agree, only slower).
@@ -230,6 +241,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, remember: 
         measure(
             steps, connection, _fields_by_column(models_by_table), hints, live, desired.snapshot
         )
+        mark_name_clashes(steps, connection, desired.snapshot, set(hints.table_renames.values()))
         unmanaged = _unmanaged_tables(connection, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error

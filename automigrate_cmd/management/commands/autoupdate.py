@@ -69,7 +69,7 @@ class Command(SchemaCommand):
         # --json prints the plan and nothing else.
         self.verbosity = 0 if options["json"] else options["verbosity"]
         if options["check"]:
-            return self.handle_check(options["labels"] or None, using, options["json"])
+            return self.handle_check(options["labels"] or None, using, options)
         result = autoupdate(
             options["labels"] or None,
             using,
@@ -92,9 +92,9 @@ class Command(SchemaCommand):
         elif options["dry_run"] and result.plan.steps:
             self.stdout.write("Dry run: nothing was changed (--sql shows the SQL).")
 
-    def handle_check(self, labels, using: str, as_json: bool) -> None:
-        plan = check(labels, using)
-        if as_json:
+    def handle_check(self, labels, using: str, options: dict) -> None:
+        plan = check(labels, using, renames=options["rename"], defaults=options["default"])
+        if options["json"]:
             self.stdout.write(json.dumps(plan_as_json(plan), indent=2))
         elif not plan.steps:
             self.stdout.write(f"Database '{using}' matches the models.")
