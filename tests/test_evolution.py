@@ -79,23 +79,54 @@ CI_EXAMPLES = {"sqlite": 300, "postgresql": 300, "mysql": 60}
 SLOW_EXAMPLES = 1000
 RAISE_AT_FIRST = bool(os.environ.get("EVOLUTION_RAISE"))
 
+
 # What the generation leaves out because autoupdate gets it wrong today: each
 # entry names the bug and its regression test below. Remove an entry when the
 # bug is fixed (the regression test then passes and its xfail marker must go).
-KNOWN_GAPS: dict[str, str] = {
-    "new_model_with_m2m": (
-        "a model added with a many-to-many field: its table is created twice "
-        "('table evotest_m1_m1 already exists'); test_new_model_with_m2m"
-    ),
-    "pk_type": (
-        "primary-key type changes (AutoField -> BigAutoField...) are refused, or the "
-        "columns pointing at the key keep the old type; test_pk_type_change*"
+@dataclass(frozen=True)
+class Gap:
+    vendors: frozenset[str]  # the backends it shows on
+    bug: str  # what goes wrong, and the regression test that shows it
+
+
+KNOWN_GAPS: dict[str, Gap] = {
+    "unique_twice": Gap(
+        frozenset({"postgresql"}),
+        "two unique constraints over the same columns (unique=True or a one-to-one, and a "
+        "UniqueConstraint or unique_together over the same column): autoupdate keeps one "
+        "of the two, migrate both; test_unique_field_and_unique_constraint_on_it, "
+        "test_unique_constraint_over_one_to_one",
     ),
 }
 
 
+# What the generation leaves out because the oracle disagrees with itself:
+# migrate A -> B builds something else than migrate builds for B from nothing,
+# and autoupdate builds the latter. Not a bug of autoupdate's; each has a test.
+ORACLE_QUIRKS: dict[str, Gap] = {
+    "pk_type": Gap(
+        frozenset({"sqlite"}),
+        "Django's SQLite AlterField of a primary key from AutoField to BigAutoField "
+        "leaves the foreign-key and many-to-many columns pointing at it 'INTEGER', where "
+        "a fresh build (and autoupdate) makes them 'bigint' (the same affinity); "
+        "test_pk_type_change_with_references",
+    ),
+}
+
+
+def gap_open(feature: str) -> bool:
+    """Whether the bug ``feature`` names shows on this backend (see KNOWN_GAPS)."""
+    gap = KNOWN_GAPS.get(feature)
+    return gap is not None and connection.vendor in gap.vendors
+
+
+def quirk_shows(feature: str) -> bool:
+    quirk = ORACLE_QUIRKS.get(feature)
+    return quirk is not None and connection.vendor in quirk.vendors
+
+
 def allowed(feature: str) -> bool:
-    return feature not in KNOWN_GAPS
+    return not gap_open(feature) and not quirk_shows(feature)
 
 
 # --- the schema description hypothesis draws ---------------------------------
@@ -341,9 +372,7 @@ def constraint_specs(model: ModelSpec, vendor: str):
 
 
 @st.composite
-def model_specs(
-    draw, uid: str, name: str, targets: list[str], vendor: str, m2m: bool = True
-) -> ModelSpec:
+def model_specs(draw, uid: str, name: str, targets: list[str], vendor: str) -> ModelSpec:
     model = ModelSpec(uid, name, pk=draw(st.sampled_from(sorted(PK_KINDS))))
     for _ in range(draw(st.integers(0, 4))):
         spec = draw(plain_fields(next_name(model, "f"), vendor))
@@ -352,7 +381,7 @@ def model_specs(
         if draw(st.integers(0, 3)) == 0:
             spec = relation_field(draw, next_name(model, "r"), target)
             model = replace(model, fields=(*model.fields, spec))
-        if m2m and draw(st.integers(0, 4)) == 0:
+        if draw(st.integers(0, 4)) == 0:
             model = replace(model, m2ms=(*model.m2ms, M2MSpec(next_name(model, "m"), target)))
     return draw(meta_items(model, vendor))
 
@@ -456,8 +485,7 @@ def _edit(draw, op: str, evo: Evolution) -> None:
         evo.taken.add(f"M{number}")
         uid = f"N{number}"
         targets = [m.uid for m in models_] + [uid]
-        m2m = allowed("new_model_with_m2m")
-        models_.append(draw(model_specs(uid, f"M{number}", targets, vendor, m2m=m2m)))
+        models_.append(draw(model_specs(uid, f"M{number}", targets, vendor)))
         evo.frozen_models.add(uid)  # new: nothing to rename
         evo.edits.append(op)
         return
@@ -623,6 +651,25 @@ def constraint_valid(item: ConstraintSpec, roles: dict[str, set]) -> bool:
     return set(item.fields) <= roles["unique"] and item.condition in (None, *roles["unique"])
 
 
+def _without_repeated_uniques(fields, together, constraints) -> tuple[ConstraintSpec, ...]:
+    """The constraints, less the plain unique ones over columns already unique
+    (by unique=True, a one-to-one, unique_together or an earlier constraint),
+    while that bug is open (KNOWN_GAPS["unique_twice"])."""
+    if allowed("unique_twice"):
+        return constraints
+    taken = {frozenset({f.name}) for f in fields if f.unique or f.kind == "o2o"}
+    taken |= {frozenset(columns) for columns in together}
+    kept = []
+    for item in constraints:
+        columns = frozenset(item.fields)
+        if item.kind == "unique" and item.condition is None:
+            if columns in taken:
+                continue
+            taken.add(columns)
+        kept.append(item)
+    return tuple(kept)
+
+
 def sanitize(schema: list[ModelSpec], vendor: str) -> Schema:
     """Make edited models valid: no relation to a removed model, no index or
     constraint on a removed (or no longer suitable) field, none twice."""
@@ -641,8 +688,10 @@ def sanitize(schema: list[ModelSpec], vendor: str) -> Schema:
                 unique_together=_unique_items(
                     u for u in model.unique_together if set(u) <= roles["unique"]
                 ),
-                constraints=_unique_items(
-                    c for c in model.constraints if constraint_valid(c, roles)
+                constraints=_without_repeated_uniques(
+                    fields,
+                    model.unique_together,
+                    _unique_items(c for c in model.constraints if constraint_valid(c, roles)),
                 ),
             )
         )
@@ -1103,6 +1152,8 @@ def judge(case: Case, seen: Counter) -> Outcome:
     # or field changed after all) would judge a different question: skip it.
     assume(sum(isinstance(op, RenameModel) for op in operations) == len(case.model_renames))
     assume(sum(isinstance(op, RenameField) for op in operations) == len(case.field_renames))
+    seen.update(f"edit {edit}" for edit in case.edits)
+    seen.update(f"migrate op {type(op).__name__}" for op in operations)
 
     # -- migrate ------------------------------------------------------------------
     drop_evotest_tables()
@@ -1162,9 +1213,7 @@ def judge(case: Case, seen: Counter) -> Outcome:
     if migrate_error is not None:
         # migrate cannot make this change on these rows; autoupdate did: the
         # schema must still be the one migrate builds for B.
-        drop_evotest_tables()
-        migrate(migrations_between(ProjectState(), project_state(later), answers), ProjectState())
-        want_schema = inspect_schema(connection, tables_b)
+        want_schema = fresh_schema(later, tables_b)
         differences = diff_schemas(
             want_schema, got_schema, ignore_names=True, labels=("migrate", "autoupdate")
         )
@@ -1175,11 +1224,23 @@ def judge(case: Case, seen: Counter) -> Outcome:
         want_schema, got_schema, ignore_names=True, labels=("migrate", "autoupdate")
     )
     if differences:
+        # Worth knowing: does autoupdate build what migrate builds for B from nothing?
+        if not diff_schemas(fresh_schema(later, tables_b), got_schema, ignore_names=True):
+            raise Failure(
+                "schema differs from migrate A->B, equals a fresh B", "; ".join(differences)
+            )
         raise Failure("schema differs from migrate's", "; ".join(differences))
     lost = unannounced_losses(case, plan.losses, a_values, want_values, got_values)
     if lost:
         raise Failure("values lost unannounced", "; ".join(lost))
     return Outcome("applied" if plan.steps else "nothing to do")
+
+
+def fresh_schema(later: dict[str, type[models.Model]], tables: list[str]) -> dict:
+    """What migrate builds for B from an empty database (everything else dropped)."""
+    drop_evotest_tables()
+    migrate(migrations_between(ProjectState(), project_state(later), None), ProjectState())
+    return inspect_schema(connection, tables)
 
 
 def unannounced_losses(case, losses, a_values, want_values, got_values) -> list[str]:
@@ -1310,6 +1371,9 @@ def rows(schema: Schema, count: dict[str, int], values=None, links=None) -> Rows
     return Rows(count, filled, links)
 
 
+SUCCESS = ("applied", "nothing to do")
+
+
 def run_judge(case: Case) -> Outcome:
     drop_evotest_tables()
     try:
@@ -1323,27 +1387,28 @@ def fk(name: str, target: str, kind: str = "fk") -> FieldSpec:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAPS["new_model_with_m2m"])
 def test_new_model_with_m2m():
+    """Its many-to-many table was created twice ('table evotest_m1_m0 already
+    exists'); fixed on main by aa11068."""
     earlier = (ModelSpec("U0", "M0"),)
     later = (*earlier, ModelSpec("N1", "M1", m2ms=(M2MSpec("m0", "U0"),)))
     case = Case(earlier, later, (), (), ("add_model",), rows(earlier, {"U0": 1}))
-    assert run_judge(case).kind == "applied"
+    assert run_judge(case).kind in SUCCESS
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAPS["pk_type"])
 def test_pk_type_change():
     earlier = (ModelSpec("U0", "M0", pk="auto"),)
     later = (ModelSpec("U0", "M0", pk="bigauto"),)
     case = Case(earlier, later, (), (), ("pk_type",), rows(earlier, {"U0": 2}))
-    assert run_judge(case).kind == "applied"
+    assert run_judge(case).kind in SUCCESS
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAPS["pk_type"])
 def test_pk_type_change_with_references():
-    """The foreign-key and many-to-many columns pointing at the key follow it."""
+    """The foreign-key and many-to-many columns pointing at the key follow it.
+    On SQLite migrate leaves them as they were (ORACLE_QUIRKS["pk_type"]):
+    there autoupdate must build what migrate builds for B from nothing."""
     earlier = (
         ModelSpec("U0", "M0", pk="auto"),
         ModelSpec("U1", "M1", fields=(fk("r0", "U0"),), m2ms=(M2MSpec("m1", "U0"),)),
@@ -1358,4 +1423,50 @@ def test_pk_type_change_with_references():
         ("pk_type",),
         rows(earlier, {"U0": 2, "U1": 2}, values, {("U1", "m1"): frozenset({(0, 1)})}),
     )
-    assert run_judge(case).kind == "applied"
+    if not quirk_shows("pk_type"):
+        assert run_judge(case).kind in SUCCESS
+        return
+    with pytest.raises(Failure, match="schema differs from migrate A->B, equals a fresh B"):
+        run_judge(case)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(gap_open("unique_twice"), strict=True, reason=KNOWN_GAPS["unique_twice"].bug)
+def test_unique_constraint_over_one_to_one():
+    f0 = FieldSpec("f0", "int", default=True, db_default=True)
+    m0 = ModelSpec(
+        "U0",
+        "M0",
+        pk="smallauto",
+        fields=(f0, FieldSpec("f1", "int")),
+        m2ms=(M2MSpec("m2", "U0"),),
+        indexes=(IndexSpec(("f0", "f1"), condition="f1"),),
+        constraints=(ConstraintSpec("check", ("f1",)),),
+    )
+    m1 = ModelSpec(
+        "U1",
+        "M1",
+        pk="auto",
+        fields=(fk("r0", "U0", "o2o"),),
+        constraints=(ConstraintSpec("unique", ("r0",), "r0"), ConstraintSpec("unique", ("r0",))),
+    )
+    earlier = (m0, m1)
+    later = (replace(m0, fields=(replace(f0, null=True), m0.fields[1])), m1)
+    case = Case(earlier, later, (), (), ("null",), rows(earlier, {"U0": 0, "U1": 0}))
+    assert run_judge(case).kind in SUCCESS
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(gap_open("unique_twice"), strict=True, reason=KNOWN_GAPS["unique_twice"].bug)
+def test_unique_field_and_unique_constraint_on_it():
+    earlier = (
+        ModelSpec(
+            "U0",
+            "M0",
+            fields=(FieldSpec("f0", "int"),),
+            constraints=(ConstraintSpec("unique", ("f0",)),),
+        ),
+    )
+    later = (replace(earlier[0], fields=(FieldSpec("f0", "int", unique=True),)),)
+    case = Case(earlier, later, (), (), ("unique",), rows(earlier, {"U0": 1}, {"U0": {"f0": [5]}}))
+    assert run_judge(case).kind in SUCCESS
