@@ -505,6 +505,8 @@ def _edit(draw, op: str, evo: Evolution) -> None:
         if len(models_) > 1 and editable:
             removed = models_.pop(draw(st.sampled_from(editable)))
             evo.edits.append(op)
+            # A field renamed in it before is gone with it.
+            evo.field_renames = [r for r in evo.field_renames if r[0] != removed.uid]
             # Models pointing at it lose those fields: they are edited too.
             evo.frozen_models.update(
                 m.uid for m in models_ if any(f.target == removed.uid for f in [*m.fields, *m.m2ms])
