@@ -77,8 +77,9 @@ APP_LABEL = "evotest"
 TABLE_PREFIX = f"{APP_LABEL}_"
 MAX_MODELS = 3
 IN_CI = bool(os.environ.get("CI"))
-# Measured on the 2-core CI machine (Django 5.2): about 5 minutes per backend.
-CI_EXAMPLES = {"sqlite": 300, "postgresql": 300, "mysql": 60}
+# Measured on the 2-core CI machine (Django 5.2, shared, load ~9): SQLite 300
+# in 4 min, PostgreSQL 300 in 9.5 min, MariaDB 60 in 3.5-4.5 min.
+CI_EXAMPLES = {"sqlite": 300, "postgresql": 160, "mysql": 60}
 SLOW_EXAMPLES = 1000
 RAISE_AT_FIRST = bool(os.environ.get("EVOLUTION_RAISE"))
 
@@ -100,6 +101,13 @@ KNOWN_GAPS: dict[str, Gap] = {
         "--default') or, when the field also has a default, fills them with the default "
         "(0 where migrate writes 3); test_db_default_fills_nulls_when_required, "
         "test_db_default_wins_over_default_when_required",
+    ),
+    "expression_unique": Gap(
+        frozenset({"mysql"}),
+        "a UniqueConstraint(Lower(field)) on MariaDB (no expression indexes there): Django "
+        "renders its SQL as None, and autoupdate fails with 'Could not inspect the "
+        "database: (1064, ... near 'None')' where migrate A -> B succeeds; "
+        "test_unique_expression_on_mariadb",
     ),
     "unique_twice": Gap(
         frozenset({"postgresql"}),
@@ -385,7 +393,7 @@ def constraint_specs(model: ModelSpec, vendor: str):
         columns = st.lists(st.sampled_from(unique_names), min_size=1, max_size=2, unique=True)
         condition = st.none() | st.sampled_from(unique_names)
         options.append(st.builds(ConstraintSpec, st.just("unique"), columns.map(tuple), condition))
-    if strings:
+    if strings and allowed("expression_unique"):
         options.append(
             st.builds(
                 ConstraintSpec,
@@ -1644,4 +1652,28 @@ def test_db_default_wins_over_default_when_required():
     later = (replace(earlier[0], fields=(replace(spec, null=False),)),)
     values = {"U0": {"f0": [None, 5]}}
     case = Case(earlier, later, (), (), ("null",), rows(earlier, {"U0": 2}, values))
+    assert run_judge(case).kind in SUCCESS
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    gap_open("expression_unique"), strict=True, reason=KNOWN_GAPS["expression_unique"].bug
+)
+def test_unique_expression_on_mariadb():
+    """Not fully minimal: without the many-to-many field into M0 (removed in
+    B), or without the UniqueConstraint(Lower), it passes."""
+    f0 = FieldSpec("f0", "char", null=True, blank=True, max_length=255, default=True)
+    f1 = FieldSpec("f1", "bigint", blank=True, default=True, db_default=True, unique=True)
+    m0 = ModelSpec(
+        "U0",
+        "M0",
+        pk="auto",
+        fields=(f0, replace(f1, db_index=True), fk("r2", "U0", "o2o")),
+        indexes=(IndexSpec(("f0", "r2"), condition="f1"),),
+        constraints=(ConstraintSpec("unique_lower", ("f0",)),),
+    )
+    m1 = ModelSpec("U1", "M1", m2ms=(M2MSpec("m0", "U0"),))
+    b0 = replace(m0, fields=(replace(f0, max_length=20), *m0.fields[1:]))
+    later = (b0, replace(m1, m2ms=()))
+    case = Case((m0, m1), later, (), (), ("remove_m2m",), rows((m0, m1), {"U0": 0, "U1": 0}))
     assert run_judge(case).kind in SUCCESS
