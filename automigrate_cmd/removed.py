@@ -36,7 +36,7 @@ CONTENT_TYPES = "django_content_type"
 @dataclass(frozen=True)
 class RemovedTable:
     table: str
-    label: str  # the removed model, app_label.model_name
+    what: str  # what was removed: "model app.tag", "a many-to-many field of app.post"
 
 
 def removed_tables(
@@ -55,16 +55,18 @@ def removed_tables(
     current = set().union(*whole_apps.values())
     found: dict[str, str] = {}
     for label, tables in stored_tables.items():
-        if label.partition(".")[0] in whole_apps and label not in current:
+        if label.partition(".")[0] in whole_apps:
+            # A removed model's tables, or a current model's M2M tables it no longer has.
+            what = f"model {label}" if label not in current else f"a many-to-many field of {label}"
             for table in tables:
-                found.setdefault(table, label)
+                found.setdefault(table, what)
     for label, table in _stale_content_type_tables(connection, whole_apps, current, present):
-        found.setdefault(table, label)
+        found.setdefault(table, f"model {label}")
         for m2m in _auto_m2m_tables_of(connection, table, present):
-            found.setdefault(m2m, label)
+            found.setdefault(m2m, f"model {label}")
     return [
-        RemovedTable(table, label)
-        for table, label in sorted(found.items())
+        RemovedTable(table, what)
+        for table, what in sorted(found.items())
         if table in present and table not in owned
     ]
 
@@ -72,23 +74,54 @@ def removed_tables(
 def drop_steps(removed: list[RemovedTable]) -> list[Step]:
     # Referencing tables first: a model's M2M tables are named after its table.
     return [
-        Step("drop_table", r.table, detail=f"model {r.label} removed", extra={"label": r.label})
+        Step("drop_table", r.table, detail=f"{r.what} removed", extra=_extra(r))
         for r in sorted(removed, key=lambda r: r.table, reverse=True)
     ]
 
 
-def mark_referenced(steps: list[Step], connection: BaseDatabaseWrapper) -> None:
+def _extra(removed: RemovedTable) -> dict:
+    # The label of a removed model: its stored tables are forgotten with it.
+    label = removed.what.removeprefix("model ") if removed.what.startswith("model ") else ""
+    return {"what": removed.what, "label": label}
+
+
+def mark_referenced(
+    steps: list[Step], connection: BaseDatabaseWrapper, synced_tables: set[str]
+) -> None:
     """A removed model's table that a table staying behind references cannot
     be dropped (PostgreSQL and MariaDB refuse; CASCADE would drop the other
-    table's constraint unannounced)."""
+    table's constraint unannounced). The tables the run synchronizes lose
+    such references in the same plan (no model can point at a removed one)."""
     dropped = {step.table: step for step in steps if step.kind == "drop_table"}
-    for fk in foreign_keys_into(connection, list(dropped)):
-        if fk.table not in dropped:
+    references = foreign_keys_into(connection, list(dropped))
+    _order_drops(steps, dropped, references)
+    for fk in references:
+        if fk.table not in dropped and fk.table not in synced_tables:
             dropped[fk.target].impossible = (
-                f"{fk.target}: the table of the removed model "
-                f"{dropped[fk.target].extra['label']} is referenced by {fk.table} "
+                f"{fk.target}: the table of the removed "
+                f"{dropped[fk.target].extra['what']} is referenced by {fk.table} "
                 f"({', '.join(fk.columns)}); drop that reference first"
             )
+
+
+def _order_drops(steps: list[Step], dropped: dict[str, Step], references) -> None:
+    """Drop a removed table before the removed tables it references
+    (PostgreSQL refuses to drop a table another one still references)."""
+    waiting = {table: set() for table in dropped}
+    for fk in references:
+        if fk.table in dropped and fk.target in dropped and fk.table != fk.target:
+            waiting[fk.target].add(fk.table)  # fk.target must wait for fk.table
+    ordered: list[Step] = []
+    while waiting:
+        ready = sorted(t for t, before in waiting.items() if not before) or [min(waiting)]
+        for table in ready:
+            ordered.append(dropped[table])
+            del waiting[table]
+        for before in waiting.values():
+            before.difference_update(ready)
+    positions = [i for i, step in enumerate(steps) if step.kind == "drop_table"]
+    for position, step in zip(positions, ordered, strict=True):
+        steps[position] = step
 
 
 def _whole_apps(

@@ -123,10 +123,10 @@ class _Measurer:
 
     def table_dropped(self, step: Step) -> str:
         rows = self.count(step.table)
-        step.detail = f"model {step.extra['label']} removed, {rows_text(rows)}"
+        step.detail = f"{step.extra['what']} removed, {rows_text(rows)}"
         if not rows:
             return ""
-        return f"{step.table}: table of the removed model {step.extra['label']} dropped, " + (
+        return f"{step.table}: table of the removed {step.extra['what']} dropped, " + (
             f"{rows_text(rows)} would be lost"
         )
 

@@ -69,11 +69,15 @@ def _content(item: dict) -> str:
 
 def _keep_items(table: str, have: Record, wanted: Record, before: Record | None) -> list[str]:
     kept = []
+    # A name the models give something now is theirs, whatever it was before.
+    wanted_names = {i.get("name") for kind in LIST_KINDS for i in wanted.get(kind, [])}
     for kind, noun in LIST_KINDS.items():
         wanted_contents = {_content(item) for item in wanted.get(kind, [])}
         declared_before = None if before is None else {_content(i) for i in before.get(kind, [])}
         for item in have.get(kind, []):
             if _content(item) in wanted_contents or not _on_kept_columns(item, wanted):
+                continue
+            if item.get("name") in wanted_names:
                 continue
             if _declared_by_models(item, declared_before):
                 continue  # the models declared it once and no longer do: dropped

@@ -171,7 +171,7 @@ def _remember(connection: BaseDatabaseWrapper, plan: SyncPlan) -> None:
     keys, built = plan.to_store
     desired_cache.store(connection, keys, built)
     desired_cache.forget(
-        connection, {s.extra["label"] for s in plan.steps if s.kind == "drop_table"}
+        connection, {s.extra["label"] for s in plan.steps if s.kind == "drop_table"} - {""}
     )
 
 
@@ -294,6 +294,8 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         live = {table: record for table, record in live.items() if table in tables}
         desired, to_create, stored, to_store = _desired(chosen, connection, present)
         previous = desired_cache.combine(stored.get(m._meta.label_lower) for m in chosen).snapshot
+        # In the live tables' terms: what the models produced, renamed as they are now.
+        previous, _ = apply_renames(previous, hints.table_renames, hints.column_renames)
         target = (
             Target(desired.snapshot)
             if drop_undeclared
@@ -320,7 +322,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         fields = _fields_by_column(connection, models_by_table)
         measure(steps, connection, fields, hints, live, target.snapshot)
         if gone:
-            mark_referenced(steps, connection)
+            mark_referenced(steps, connection, set(tables))
         moving = {*hints.table_renames.values(), *(r.table for r in gone)}
         mark_name_clashes(steps, connection, target.snapshot, moving)
         unmanaged = _unmanaged_tables(connection, present)

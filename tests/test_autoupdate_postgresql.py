@@ -256,9 +256,9 @@ class DefaultGiver:
     def ask_rename(self, table: str, old: str, new: str) -> bool:
         return False
 
-    def ask_default(self, label: str, table: str, column: str) -> str | None:
-        self.asked.append((label, table, column))
-        return self.value
+    def ask_default(self, field: models.Field, table: str, column: str) -> tuple | None:
+        self.asked.append((f"{field.model._meta.label}.{field.name}", table, column))
+        return field.to_python(self.value), self.value
 
 
 @pytest.mark.skipif(connection.vendor == "mysql", reason="MariaDB refuses such names")

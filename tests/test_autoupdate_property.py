@@ -667,11 +667,14 @@ def comparable(old: FieldSpec, new: FieldSpec) -> bool:
 
 def expected_values(old: ModelSpec, new: ModelSpec, names: list[str], rows: list[tuple]):
     """``rows`` (read before) as they must read after: NULLs of a column that
-    becomes NOT NULL get the field's default, as Django's AlterField does."""
+    becomes NOT NULL get the field's db_default, else its default, as Django's
+    AlterField does."""
     filled = {
-        position: DEFAULTS[new.field(name).kind]
+        position: (DB_DEFAULTS if new.field(name).db_default else DEFAULTS)[new.field(name).kind]
         for position, name in enumerate(names, start=1)
-        if old.field(name).null and not new.field(name).null and new.field(name).default
+        if old.field(name).null
+        and not new.field(name).null
+        and (new.field(name).default or new.field(name).db_default)
     }
     return [tuple(filled.get(i, v) if v is None else v for i, v in enumerate(row)) for row in rows]
 

@@ -219,3 +219,19 @@ def test_stale_content_type_names_a_removed_models_table(run_manage):
         execute("DELETE FROM django_content_type WHERE model = 'oldthing'")
         execute("DROP TABLE IF EXISTS todolist_oldthing")
         execute("DROP TABLE todolist_neverhad")
+
+
+def test_removed_many_to_many_field_drops_its_table():
+    tag, post = tag_and_post()
+    automigrate([tag, post])
+    apps = registry()
+    tag = model(apps, "Tag", name=models.CharField(max_length=20))
+    post = model(apps, "Post", title=models.CharField(max_length=20))
+
+    steps = [s.describe() for s in check([tag, post]).steps]
+
+    assert steps == [
+        "Drop table renameapp_post_tags: a many-to-many field of renameapp.post removed, 0 rows"
+    ]
+    autoupdate([tag, post])
+    assert own_tables() == ["renameapp_post", "renameapp_tag"]

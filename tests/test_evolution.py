@@ -1676,3 +1676,22 @@ def test_retype_that_cannot_convert_on_mariadb():
     renames = (("U0", "f0", "f2"),)
     case = Case(earlier, later, (), renames, ("retype",), rows(earlier, {"U0": 2}, values))
     assert run_judge(case).kind in (*SUCCESS, "refused where migrate fails too")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_db_column_rename_with_a_conditional_index():
+    """Found by the judge on SQLite: a one-to-one's db_column renamed, with a
+    Meta index conditional on it. The live index (its predicate still naming
+    the old column) was kept as undeclared, and the models' index of the same
+    name could not be built ('index ... already exists')."""
+    spec = fk("r0", "U0", "o2o")
+    m0 = ModelSpec(
+        "U0",
+        "M0",
+        fields=(spec,),
+        indexes=(IndexSpec(("r0",), condition="r0"),),
+        constraints=(ConstraintSpec("unique", ("r0",)),),
+    )
+    later = (replace(m0, fields=(replace(spec, db_column="col_r0"),)),)
+    case = Case((m0,), later, (), (), ("db_column",), rows((m0,), {"U0": 0}))
+    assert run_judge(case).kind in SUCCESS
