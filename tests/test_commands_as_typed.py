@@ -68,7 +68,10 @@ class Terminal:
             text=True,
             start_new_session=True,
         )
-        os.close(slave)
+        # Kept open here until finish(): while a slave end is open, what the
+        # command wrote just before it exited stays readable (with none open,
+        # Linux may answer the master's read with EIO and drop it).
+        self.slave = slave
         self.output = ""
 
     def _read(self, timeout: float) -> bool:
@@ -114,6 +117,7 @@ class Terminal:
             self._read(0.1)
         while self._read(0.1):
             pass
+        os.close(self.slave)
         os.close(self.master)
         self.process.wait(timeout=5)
         return self.process.returncode, self.process.stderr.read()
