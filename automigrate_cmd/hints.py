@@ -99,16 +99,14 @@ def resolve(hints: Hints, live_tables: set[str], live_columns: dict[str, set[str
     checked against the live database: ``live_tables`` (every table there)
     and ``live_columns`` (the columns of the tables inspected)."""
     for rename in hints.requested_tables:
-        if rename.new == rename.old and rename.old in live_tables:
-            applies = True  # only columns: an M2M table of a model whose M2M points at it
-        elif _table_rename_applies(rename, live_tables):
+        # new == old: only columns, in the M2M table of a model whose M2M points at it.
+        columns_only = rename.new == rename.old and rename.old in live_tables
+        if not columns_only and not _table_rename_applies(rename, live_tables):
+            continue
+        if not columns_only:
             hints.table_renames[rename.new] = rename.old
-            applies = True
-        else:
-            applies = False
-        if applies:
-            for new_column, old_column in rename.columns:
-                hints.column_renames.setdefault((rename.new, new_column), old_column)
+        for new_column, old_column in rename.columns:
+            hints.column_renames.setdefault((rename.new, new_column), old_column)
     for rename in hints.requested_columns:
         old_table = hints.table_renames.get(rename.table, rename.table)
         old = _old_column(rename, live_columns.get(old_table))

@@ -37,6 +37,7 @@ CONTENT_TYPES = "django_content_type"
 class RemovedTable:
     table: str
     what: str  # what was removed: "model app.tag", "a many-to-many field of app.post"
+    gone_model: str = ""  # the removed model's label ("" for a removed M2M field)
 
 
 def removed_tables(
@@ -53,20 +54,20 @@ def removed_tables(
     models_now = [*syncable_models(connection.alias), *chosen]
     owned = {stored_name(connection, t) for m in models_now for t in tables_of(m)}
     current = set().union(*whole_apps.values())
-    found: dict[str, str] = {}
+    found: dict[str, RemovedTable] = {}
     for label, tables in stored_tables.items():
         if label.partition(".")[0] in whole_apps:
             # A removed model's tables, or a current model's M2M tables it no longer has.
-            what = f"model {label}" if label not in current else f"a many-to-many field of {label}"
+            gone = label not in current
+            what = f"model {label}" if gone else f"a many-to-many field of {label}"
             for table in tables:
-                found.setdefault(table, what)
+                found.setdefault(table, RemovedTable(table, what, label if gone else ""))
     for label, table in _stale_content_type_tables(connection, whole_apps, current, present):
-        found.setdefault(table, f"model {label}")
-        for m2m in _auto_m2m_tables_of(connection, table, present):
-            found.setdefault(m2m, f"model {label}")
+        for name in [table, *_auto_m2m_tables_of(connection, table, present)]:
+            found.setdefault(name, RemovedTable(name, f"model {label}", label))
     return [
-        RemovedTable(table, what)
-        for table, what in sorted(found.items())
+        removed
+        for table, removed in sorted(found.items())
         if table in present and table not in owned
     ]
 
@@ -74,15 +75,14 @@ def removed_tables(
 def drop_steps(removed: list[RemovedTable]) -> list[Step]:
     # Referencing tables first: a model's M2M tables are named after its table.
     return [
-        Step("drop_table", r.table, detail=f"{r.what} removed", extra=_extra(r))
+        Step(
+            "drop_table",
+            r.table,
+            detail=f"{r.what} removed",
+            extra={"what": r.what, "label": r.gone_model},
+        )
         for r in sorted(removed, key=lambda r: r.table, reverse=True)
     ]
-
-
-def _extra(removed: RemovedTable) -> dict:
-    # The label of a removed model: its stored tables are forgotten with it.
-    label = removed.what.removeprefix("model ") if removed.what.startswith("model ") else ""
-    return {"what": removed.what, "label": label}
 
 
 def mark_referenced(
