@@ -108,7 +108,22 @@ class Terminal:
 
     def press_ctrl_c(self) -> None:
         # What the terminal driver does for Ctrl-C: SIGINT to the process.
+        # A person presses it while the command waits for a line; a SIGINT
+        # that lands after the prompt is written but before input() is
+        # blocked in read(2) sets Python's flag without interrupting the read,
+        # and the command then waits for a line forever.
+        self._wait_until_reading_standard_input()
         self.process.send_signal(signal.SIGINT)
+
+    def _wait_until_reading_standard_input(self, timeout: float = 30) -> None:
+        """Until the command is blocked in read(2) on file descriptor 0."""
+        syscall = Path(f"/proc/{self.process.pid}/syscall")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            fields = syscall.read_text().split()
+            if fields[:2] in (["0", "0x0"], ["63", "0x0"]):  # read(0, ...): x86-64, arm64
+                return
+            time.sleep(0.01)
 
     def finish(self, timeout: float = 90) -> tuple[int, str]:
         """(exit status, standard error) once the command has ended."""
