@@ -19,6 +19,7 @@ _EXPORTS = {
     "LabelError": "exceptions",
     "NameTooLong": "exceptions",
     "Refused": "exceptions",
+    "ScratchUnavailable": "exceptions",
 }
 
 __all__ = sorted(_EXPORTS)

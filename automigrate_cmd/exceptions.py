@@ -21,6 +21,11 @@ class Refused(AutomigrateError):
     """The run would lose data the user has not agreed to lose."""
 
 
+class ScratchUnavailable(AutomigrateError):
+    """The database user may not build the models where autoupdate reads
+    back what the server makes of them (see scratch.py)."""
+
+
 class Cancelled(AutomigrateError):
     """The user answered no when asked to confirm; nothing was changed."""
 

@@ -279,7 +279,8 @@ def _inspect_postgresql(connection, cursor, tables: list[str] | None) -> Snapsho
         record["exclusions"] = []
         record["options"] = {
             "kind": {"r": "table", "p": "partitioned table"}[kind],
-            "persistence": {"p": "permanent", "u": "unlogged", "t": "temporary"}[persistence],
+            # Only the scratch build's tables are temporary (scratch.py).
+            "persistence": {"p": "permanent", "u": "unlogged", "t": "permanent"}[persistence],
             "reloptions": sorted(reloptions) if reloptions else None,
             "tablespace": tablespace,
         }

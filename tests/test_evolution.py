@@ -57,7 +57,7 @@ from typing import Any
 
 import pytest
 from django.apps.registry import Apps
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.operations import RenameField, RenameModel
 from django.db.migrations.questioner import MigrationQuestioner
@@ -1188,7 +1188,11 @@ def dropped_columns(case: Case) -> list[tuple[str, str, str]]:
     return found
 
 
-def judge(case: Case, seen: Counter) -> Outcome:
+def judge(case: Case, seen: Counter, quirks_fail: bool = False) -> Outcome:
+    """One evolution A -> B through migrate and through autoupdate. Where
+    migrate A -> B and migrate's own build of B differ (a Django quirk) and
+    autoupdate built the latter, the outcome says so; with ``quirks_fail`` it
+    is a Failure, for the regression tests that isolate one quirk."""
     earlier, later = build_models(case.earlier), build_models(case.later)
     tables_b = all_tables(later)
     answers = Answers(case, later)
@@ -1269,7 +1273,14 @@ def judge(case: Case, seen: Counter) -> Outcome:
     if migrate_error is not None:
         # migrate cannot make this change on these rows; autoupdate did: the
         # schema must still be the one migrate builds for B.
-        want_schema = fresh_schema(later, tables_b)
+        try:
+            want_schema = fresh_schema(later, tables_b)
+        except DatabaseError as error:
+            # Django's own create_model cannot build B here (MariaDB: a
+            # db_default next to a constraint it cannot make puts the
+            # statement "None" in its deferred SQL): nothing to compare with.
+            tell(f"migrate of B from nothing: {error}")
+            return Outcome("applied where migrate cannot build B at all")
         differences = diff_schemas(
             want_schema, got_schema, ignore_names=True, labels=("migrate", "autoupdate")
         )
@@ -1282,6 +1293,12 @@ def judge(case: Case, seen: Counter) -> Outcome:
     if differences:
         # Worth knowing: does autoupdate build what migrate builds for B from nothing?
         if not diff_schemas(fresh_schema(later, tables_b), got_schema, ignore_names=True):
+            # Django disagrees with itself: its AlterField misses what its own
+            # build of B makes (ORACLE_QUIRKS names those already isolated).
+            # autoupdate built what migrate builds for B from nothing.
+            if not quirks_fail:
+                tell("migrate A->B differs from migrate's build of B: " + "; ".join(differences))
+                return Outcome("equals migrate's build of B (migrate A->B differs)")
             raise Failure(
                 "schema differs from migrate A->B, equals a fresh B", "; ".join(differences)
             )
@@ -1437,7 +1454,7 @@ SUCCESS = ("applied", "nothing to do")
 def run_judge(case: Case) -> Outcome:
     drop_evotest_tables()
     try:
-        return judge(case, Counter())
+        return judge(case, Counter(), quirks_fail=True)
     finally:
         drop_evotest_tables()
 
