@@ -107,15 +107,22 @@ def test_lock_timeout_gives_up_with_a_clear_error(run_manage):
 def test_mariadb_scratch_databases_of_killed_runs_are_dropped():
     """MariaDB builds the models in a database of its own. A run killed while
     it exists leaves it behind; the next run that builds one drops it, but
-    never one whose run is still going (it holds a lock named after it)."""
+    never one whose run is still going (it holds a lock named after it), nor
+    one it cannot prove its own: a database that only shares the name
+    pattern and holds tables that are not its mark (issue 13, item 9)."""
     if connection.vendor != "mysql":
         pytest.skip("only MariaDB/MySQL builds the scratch schema in a database of its own")
-    abandoned, in_use = "automigrate_scratch_1_deadbeef", "automigrate_scratch_2_cafebabe"
+    abandoned, killed_before_the_mark = "automigrate_scratch_1_deadbeef", "automigrate_scratch_3_0"
+    in_use, not_ours = "automigrate_scratch_2_cafebabe", "automigrate_scratch_of_someone_else"
+    everything = (abandoned, killed_before_the_mark, in_use, not_ours)
     holder = connections.create_connection(connection.alias)
     with holder.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK(%s, 0)", [in_use])
-        for name in (abandoned, in_use):
+        for name in everything:
             cursor.execute(f"CREATE DATABASE {name}")
+        cursor.execute(f"CREATE TABLE {abandoned}.automigrate_cmd_scratch (id integer)")
+        cursor.execute(f"CREATE TABLE {abandoned}.todolist_todo (id integer)")
+        cursor.execute(f"CREATE TABLE {not_ours}.customers (id integer)")
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {desired_cache.TABLE}")  # build the scratch
@@ -123,10 +130,9 @@ def test_mariadb_scratch_databases_of_killed_runs_are_dropped():
         with connection.cursor() as cursor:
             cursor.execute("SHOW DATABASES LIKE 'automigrate\\_scratch\\_%%'")
             left = {name for (name,) in cursor.fetchall()}
-        assert abandoned not in left
-        assert in_use in left
+        assert left == {in_use, not_ours}
     finally:
         with holder.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {in_use}")
-            cursor.execute(f"DROP DATABASE IF EXISTS {abandoned}")
+            for name in everything:
+                cursor.execute(f"DROP DATABASE IF EXISTS {name}")
         holder.close()
