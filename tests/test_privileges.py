@@ -220,9 +220,9 @@ def test_mysql_scratch_database_must_not_be_the_live_one(mysql_app_database):
 
 def test_postgresql_check_of_a_new_model_with_a_foreign_key_blocks_no_writer(request):
     """Todo is new (its table is missing, nothing stored for it: it is built)
-    and has a foreign key to the live todolist_todolist (stored: not built), in which an open transaction
-    has inserted a row. The check must neither wait for that transaction
-    nor make the inserts after it wait."""
+    and has a foreign key to the live todolist_todolist (stored: not built),
+    in which an open transaction has inserted a row. The check must neither
+    wait for that transaction nor make the inserts after it wait."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's foreign keys lock the table they point at")
     automigrate("todolist")
