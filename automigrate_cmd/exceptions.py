@@ -26,6 +26,10 @@ class ScratchUnavailable(AutomigrateError):
     back what the server makes of them (see scratch.py)."""
 
 
+class ConstraintsHidden(AutomigrateError):
+    """The catalog hides the constraints from this database user (MariaDB)."""
+
+
 class Cancelled(AutomigrateError):
     """The user answered no when asked to confirm; nothing was changed."""
 

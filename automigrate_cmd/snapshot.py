@@ -47,6 +47,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .catalog import stored_name
+from .exceptions import ConstraintsHidden
 
 Record = dict[str, Any]
 Snapshot = dict[str, Record]
@@ -617,6 +618,14 @@ def _inspect_mysql(connection, cursor, tables: list[str] | None) -> Snapshot:
         params,
     )
     constraint_types = {(table, name): kind for table, name, kind in cursor.fetchall()}
+    # MariaDB lists constraints only to users with privileges beyond SELECT.
+    if any(name == "PRIMARY" and (table, name) not in constraint_types for table, name in indexes):
+        raise ConstraintsHidden(
+            f"The database user {connection.settings_dict['USER']!r} cannot see the constraints of "
+            "its tables: information_schema.TABLE_CONSTRAINTS shows them only to a user with "
+            "privileges beyond SELECT, and without them every primary and foreign key would "
+            "read as missing. Run it as the user that runs migrate (ALL on the database)."
+        )
     for (table, name), index in indexes.items():
         kind = constraint_types.get((table, name))
         columns = [key.get("column") for key in index["columns"]]

@@ -28,6 +28,7 @@ from tests.test_commands_as_typed import assert_one_line, manage_env
 pytestmark = pytest.mark.django_db(transaction=True)
 
 APP_USER = "am_app_user"
+READER = "am_app_reader"  # SELECT only
 SETTINGS = "tests.settings_app_user"  # the example project, plus AUTOMIGRATE_SCRATCH_DATABASE
 
 
@@ -163,6 +164,7 @@ def _drop_mysql(*databases: str) -> None:
         execute(f"DROP DATABASE IF EXISTS `{database}`")
     for host in ("%", "localhost"):
         execute(f"DROP USER IF EXISTS '{APP_USER}'@'{host}'")
+    execute(f"DROP USER IF EXISTS '{READER}'@'%'")
 
 
 def test_mysql_user_who_may_not_create_databases_gets_one_line_naming_grant_and_setting(
@@ -213,6 +215,22 @@ def test_mysql_scratch_database_must_not_be_the_live_one(mysql_app_database):
     result = manage(url, "autoupdate", "--check", AUTOMIGRATE_SCRATCH_DATABASE=name)
     assert result.returncode == 1
     assert "names the database" in assert_one_line(result.stderr)
+
+
+def test_mysql_user_who_cannot_see_constraints_is_refused_in_one_line(mysql_app_database):
+    """A user with SELECT only: MariaDB's TABLE_CONSTRAINTS and
+    REFERENTIAL_CONSTRAINTS show it nothing, so every primary and foreign key
+    would read as missing (issue 13, item 3)."""
+    name, _scratch = mysql_app_database
+    migrated = manage(server_url(APP_USER, name), "migrate", "--noinput")
+    assert migrated.returncode == 0, migrated.stderr
+    execute(f"CREATE USER '{READER}'@'%'", f"GRANT SELECT ON `{name}`.* TO '{READER}'@'%'")
+
+    for args in (["--check"], ["--dry-run"]):
+        result = manage(server_url(READER, name), "autoupdate", *args)
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        line = assert_one_line(result.stderr)
+        assert "cannot see the constraints of its tables" in line, line
 
 
 # --- item 4: a --check holds up no writer (PostgreSQL) ------------------------------
