@@ -15,6 +15,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .catalog import existing_tables, stored_name
+from .conversions import conversion
 from .diff import Step
 from .hints import Hints
 from .plan import rows_text
@@ -180,7 +181,8 @@ class _Measurer:
                 )
         loss = ""
         if have.get("type") != want.get("type") and not _widens(have["type"], want["type"]):
-            loss = self.retyped(table, column, have["type"], want["type"])
+            loss, failing = self.retyped(table, column, have["type"], want["type"])
+            impossible = "; ".join(filter(None, [impossible, failing]))
         return loss, impossible
 
     def missing_target(self, table: str, column: str, field, filled: tuple | None) -> str:
@@ -207,25 +209,45 @@ class _Measurer:
             self._present = existing_tables(self.connection)
         return self._present
 
-    def retyped(self, table: str, column: str, old: str, new: str) -> str:
-        new_length = _length(new)
-        if _base(old) in _TEXT_TYPES and _base(new) in _BOUNDED_STRINGS and new_length:
-            # Strings into a bounded string: only longer values are at risk.
+    def retyped(self, table: str, column: str, old: str, new: str) -> tuple[str, str]:
+        """(loss, impossible) of a type change, from the values the database
+        says it keeps (conversions.py): a shorter string cuts the longer
+        values (a loss); a value the new type cannot hold refuses the run."""
+        if cuts_strings(old, new):
             length = "LENGTH" if self.connection.vendor == "sqlite" else "CHAR_LENGTH"
-            longer = self.count(table, column, f" WHERE {length}({{column}}) > %s", [new_length])
+            longer = self.count(table, column, f" WHERE {length}({{column}}) > %s", [_length(new)])
             if not longer:
-                return ""
+                return "", ""
             return (
                 f"{table}.{column}: {old} -> {new}, {rows_text(longer)} "
-                f"{'holds' if longer == 1 else 'hold'} longer values"
-            )
-        values = self.count(table, column, " WHERE {column} IS NOT NULL")
-        if not values:
-            return ""
-        return (
-            f"{table}.{column}: type {old} -> {new}, {values:,} "
-            f"value{'s' if values != 1 else ''} may not survive the conversion"
+                f"{'holds' if longer == 1 else 'hold'} longer values, which would be cut to "
+                f"{_length(new)} characters"
+            ), ""
+        sql_table, sql_column = self.sql_names(table, column)
+        found = conversion(
+            self.connection, sql_table, sql_column, old, new, self.fields.get((table, column))
         )
+        if found.no_cast:
+            return "", (
+                f"{table}.{column}: type {old} -> {new}, which the database cannot convert; "
+                "empty the column first, or add a new field and copy the values yourself"
+            )
+        if found.failing:
+            examples = ", ".join(found.failing_examples)
+            return "", (
+                f"{table}.{column}: type {old} -> {new}, {found.failing:,} "
+                f"value{'s do' if found.failing != 1 else ' does'} not convert ({examples}); "
+                "change or clear them first, or keep the type"
+            )
+        if found.changed is None:
+            values = self.count(table, column, " WHERE {column} IS NOT NULL")
+            changed = f"{values:,} value{'s' if values != 1 else ''} may change"
+        else:
+            values = found.changed
+            changed = f"{values:,} value{'s' if values != 1 else ''} would change"
+        if not values:
+            return "", ""
+        return f"{table}.{column}: type {old} -> {new}, {changed} in the conversion", ""
 
     def duplicates(self, table: str, item: dict) -> str:
         """A unique constraint or index over plain columns: duplicate values
@@ -336,6 +358,16 @@ def _base(sql_type: str) -> str:
 def _length(sql_type: str) -> int | None:
     match = re.search(r"\((\d+)\)", sql_type)
     return int(match.group(1)) if match else None
+
+
+def cuts_strings(old: str, new: str) -> bool:
+    """Whether the change makes a string column a shorter bounded string:
+    its longer values are cut to the new length (on every backend)."""
+    new_length = _length(new)
+    if not (_base(old) in _TEXT_TYPES and _base(new) in _BOUNDED_STRINGS and new_length):
+        return False
+    old_length = _length(old) if _base(old) in _BOUNDED_STRINGS else None
+    return old_length is None or old_length > new_length
 
 
 def _widens(old: str, new: str) -> bool:

@@ -12,6 +12,8 @@ keeping the triggers and views that depend on it.
 
 from __future__ import annotations
 
+import re
+
 from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -24,7 +26,7 @@ from .exceptions import AutomigrateError, first_line
 from .hints import Hints
 from .primary_keys import rebuild_sqlite_table
 from .report import Reporter
-from .risks import backfill
+from .risks import backfill, cuts_strings
 from .scratch import Desired
 
 
@@ -233,9 +235,26 @@ def _alter_column(context: SyncContext, step: Step) -> None:
     if step.live and step.live.get("null") and not step.desired.get("null"):
         _fill_nulls(context, step, step.name)
     if context.connection.vendor == "mysql":
+        _cut_longer_strings(context, step.table, step.name, step.live, step.desired)
         _modify_mysql_column(context, step.table, step.name)
     else:
         _alter_column_postgresql(context, step)
+
+
+def _cut_longer_strings(context: SyncContext, table: str, column: str, have, want) -> None:
+    """A string column made shorter keeps the first characters of its longer
+    values (the outcome risks.py announces): cut here, before the type
+    changes, where the backend would fail (MariaDB) or keep them (SQLite).
+    PostgreSQL's cast in ALTER ... TYPE cuts them itself."""
+    if not have or not cuts_strings(have["type"], want["type"]):
+        return
+    length = re.search(r"\((\d+)\)", want["type"]).group(1)
+    qn = context.qn
+    if context.connection.vendor == "sqlite":
+        cut, measure = f"substr({qn(column)}, 1, {length})", f"length({qn(column)})"
+    else:
+        cut, measure = f"LEFT({qn(column)}, {length})", f"CHAR_LENGTH({qn(column)})"
+    context.execute(f"UPDATE {qn(table)} SET {qn(column)} = {cut} WHERE {measure} > {length}")
 
 
 def _alter_column_postgresql(context: SyncContext, step: Step) -> None:
@@ -339,6 +358,8 @@ def _remake_sqlite_table(context: SyncContext, step: Step) -> None:
         want = step.desired["columns"].get(column)
         if want is not None and have.get("null") and not want.get("null"):
             _fill_nulls(context, step, column)
+        if want is not None:
+            _cut_longer_strings(context, step.table, column, have, want)
     context.editor._remake_table(model)
 
 

@@ -1,0 +1,131 @@
+"""A column's type change has one outcome on every backend (issue 13, item 5):
+a shorter string cuts the longer values (announced with their count, refused
+unless accepted); a value the new type cannot hold refuses the run before
+anything runs, even with --accept-data-loss; a value that converts is not
+counted; a value that converts into another one (290.75 -> 291) is announced.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.apps.registry import Apps
+from django.db import connection, models
+
+from automigrate_cmd import Refused, automigrate, autoupdate, check
+from automigrate_cmd.snapshot import diff_schemas, inspect_schema
+from tests.test_autoupdate import TABLES, alter, seed
+from tests.test_safety import raw_values
+from todolist.models import Todo, TodoList
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def rebuild_todolist_afterwards():
+    yield
+    automigrate("todolist")
+
+
+def set_raw(table: str, column: str, values: list) -> None:
+    """Give the rows of ``table`` (by id order) these values, as stored."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} ORDER BY id")
+        ids = [row[0] for row in cursor.fetchall()]
+        for id_, value in zip(ids, values, strict=True):
+            cursor.execute(f"UPDATE {table} SET {qn(column)} = %s WHERE id = %s", [value, id_])
+
+
+def live_schema() -> dict:
+    return inspect_schema(connection, TABLES)
+
+
+def test_a_shorter_string_cuts_the_longer_values_on_every_backend():
+    """The model says max_length=200; the live column is wider and holds a
+    value of 250 characters."""
+    seed()
+    alter(Todo, "title", models.CharField(max_length=300))
+    set_raw("todolist_todo", "title", ["x" * 250, "short"])
+    before = live_schema()
+
+    with pytest.raises(Refused, match=r"1 row holds longer values, which would be cut to 200"):
+        autoupdate("todolist")
+    assert diff_schemas(before, live_schema()) == []
+
+    autoupdate("todolist", accept_data_loss=True)
+    assert raw_values("todolist_todo", "title") == ["x" * 200, "short"]
+    assert check("todolist").steps == []
+
+
+def number_column_holding(values: list) -> None:
+    """todolist_todolist.color (a string in the model) as an integer
+    column in the model, the live column a string holding ``values``."""
+    seed()
+    set_raw("todolist_todolist", "color", values)
+
+
+class IntegerColor(models.Model):
+    """TodoList with color as an integer: the model the tests sync to (in a
+    registry of its own, out of the project's)."""
+
+    title = models.CharField(max_length=200)
+    color = models.IntegerField(null=True)
+
+    class Meta:
+        apps = Apps()
+        app_label = "todolist"
+        db_table = "todolist_todolist"
+
+
+def test_values_that_do_not_convert_refuse_the_run_even_when_loss_is_accepted():
+    """'abc' is no integer on any backend ('290.75' as text is none on
+    PostgreSQL and MariaDB either; SQLite reads it as a number)."""
+    number_column_holding(["123", "abc"])
+    before = live_schema()
+
+    with pytest.raises(Refused) as refused:
+        autoupdate([IntegerColor], accept_data_loss=True)
+
+    message = str(refused.value)
+    assert "todolist_todolist.color: type" in message
+    assert "1 value does not convert" in message and "abc" in message, message
+    assert "123" not in message.split("does not convert")[1], message  # '123' converts
+    assert diff_schemas(before, live_schema()) == []
+    assert raw_values("todolist_todolist", "color") == ["123", "abc"]
+
+
+def test_values_that_all_convert_need_no_consent():
+    """'123' and '-4' are integers written as text: nothing to announce."""
+    number_column_holding(["123", "-4"])
+
+    result = autoupdate([IntegerColor])
+
+    assert result.plan.losses == []
+    assert sorted(raw_values("todolist_todolist", "color")) == [-4, 123]
+
+
+def test_values_that_convert_into_other_values_are_announced():
+    """A fraction into an integer: PostgreSQL and MariaDB round it."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite keeps a fraction in an integer column, as migrate does")
+    number_column_holding(["290.75", "3"])
+    alter(TodoList, "color", models.FloatField(null=True))
+
+    with pytest.raises(Refused, match=r"todolist_todolist.color: type .*, 1 value would change"):
+        autoupdate([IntegerColor])
+    autoupdate([IntegerColor], accept_data_loss=True)
+
+    assert sorted(raw_values("todolist_todolist", "color")) == [3, 291]
+
+
+def test_a_type_the_database_cannot_convert_to_is_refused_up_front():
+    """PostgreSQL has no cast from uuid to integer: ALTER ... TYPE would fail
+    (on an empty table too)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL refuses a cast it does not have")
+    alter(TodoList, "color", models.UUIDField(null=True))
+    before = live_schema()
+
+    with pytest.raises(Refused, match=r"which the database cannot convert"):
+        autoupdate([IntegerColor], accept_data_loss=True)
+    assert diff_schemas(before, live_schema()) == []
