@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .catalog import existing_tables, stored_name
@@ -40,6 +40,9 @@ def measure(
     ``live`` is the live snapshot as the plan sees it (after renames),
     ``desired`` what the models want."""
     measurer = _Measurer(connection, fields_by_column, hints or Hints(), live or {}, desired or {})
+    # Tables whose rows or columns other steps change first: a new check is
+    # then not counted against the rows as they are now (the database checks it).
+    measurer.reshaped = {step.table for step in steps if step.kind in _RESHAPING}
     for step in steps:
         measurer.measure(step)
 
@@ -92,6 +95,8 @@ class _Measurer:
             step.impossible = step.impossible or blocked
         elif step.kind in ("add_constraint", "add_index") and step.desired:
             step.impossible = self.duplicates(step.table, step.desired)
+            if step.item_kind == "checks" and step.table not in self.reshaped:
+                step.impossible = self.violated(step.table, step.desired)
         elif step.kind == "rebuild_table":
             self.rebuilt(step)
         elif step.kind == "drop_table":
@@ -278,6 +283,28 @@ class _Measurer:
             "remove the duplicates first"
         )
 
+    def violated(self, table: str, item: dict) -> str:
+        """A new CHECK constraint over rows that break it: the run would fail
+        on it (MariaDB part-way), whatever the user accepts."""
+        renamed = {t for t, _column in self.hints.column_renames} | set(self.hints.table_renames)
+        if table in renamed:
+            return ""  # the expression names the columns as they will be called
+        expression = _check_expression(item["check"])
+        sql_table = self.sql_names(table)[0]
+        try:
+            alias = self.connection.alias
+            with transaction.atomic(using=alias), self.connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM {sql_table} WHERE NOT ({expression})")
+                rows = cursor.fetchone()[0]
+        except DatabaseError:
+            return ""  # it names what the plan adds: the database checks it on apply
+        if not rows:
+            return ""
+        return (
+            f"{table}: new check {item['name']} ({expression}), {rows_text(rows)} "
+            f"{'breaks' if rows == 1 else 'break'} it; change {'it' if rows == 1 else 'them'} first"
+        )
+
     def rebuilt(self, step: Step) -> None:
         losses, impossible = [], []
         live, desired = step.live, step.desired
@@ -298,6 +325,11 @@ class _Measurer:
                 impossible.append(self.duplicates(step.table, {**item, "unique": True}))
         dropped = [column for column in live["columns"] if column not in desired["columns"]]
         impossible.append(self.breaks_sqlite_dependents(step.table, dropped))
+        if live["columns"] == desired["columns"]:  # only then are the rows as they will be
+            have_checks = {item["check"] for item in live.get("checks", [])}
+            for item in desired.get("checks", []):
+                if item["check"] not in have_checks:
+                    impossible.append(self.violated(step.table, item))
         step.loss = "; ".join(filter(None, losses))
         step.impossible = "; ".join(filter(None, impossible))
 
@@ -358,6 +390,20 @@ def _base(sql_type: str) -> str:
 def _length(sql_type: str) -> int | None:
     match = re.search(r"\((\d+)\)", sql_type)
     return int(match.group(1)) if match else None
+
+
+# Steps after which a table's rows may differ from what they are now.
+_RESHAPING = {"add_column", "alter_column", "drop_column", "rename_column", "rename_table"}
+
+
+def _check_expression(check: str) -> str:
+    """A check's condition: PostgreSQL gives ``CHECK ((x > 0))`` (maybe with
+    NOT VALID), MariaDB and SQLite the condition itself."""
+    text = check.strip()
+    if text.upper().startswith("CHECK"):
+        text = text[len("CHECK") :].strip()
+        text = re.sub(r"\s+NOT VALID$", "", text, flags=re.IGNORECASE)
+    return text
 
 
 def cuts_strings(old: str, new: str) -> bool:

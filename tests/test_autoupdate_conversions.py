@@ -129,3 +129,36 @@ def test_a_type_the_database_cannot_convert_to_is_refused_up_front():
     with pytest.raises(Refused, match=r"which the database cannot convert"):
         autoupdate([IntegerColor], accept_data_loss=True)
     assert diff_schemas(before, live_schema()) == []
+
+
+class NonNegativeColor(models.Model):
+    """IntegerColor with a check that the live rows break."""
+
+    title = models.CharField(max_length=200)
+    color = models.IntegerField(null=True)
+
+    class Meta:
+        apps = Apps()
+        app_label = "todolist"
+        db_table = "todolist_todolist"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(color__gte=0), name="color_not_negative")
+        ]
+
+
+def test_a_check_constraint_the_rows_break_is_counted_and_refused_up_front():
+    number_column_holding(["5", "-1"])
+    autoupdate([IntegerColor])  # the column is an integer now, without the check
+    before = live_schema()
+
+    with pytest.raises(Refused) as refused:
+        autoupdate([NonNegativeColor], accept_data_loss=True)
+
+    message = str(refused.value)
+    assert "todolist_todolist: new check color_not_negative" in message, message
+    assert "1 row breaks it" in message, message
+    assert diff_schemas(before, live_schema()) == []
+
+    set_raw("todolist_todolist", "color", [5, 0])
+    autoupdate([NonNegativeColor])
+    assert check([NonNegativeColor]).steps == []
