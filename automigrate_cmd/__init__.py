@@ -20,6 +20,7 @@ _EXPORTS = {
     "NameTooLong": "exceptions",
     "Refused": "exceptions",
     "ScratchUnavailable": "exceptions",
+    "UserCodeFailed": "exceptions",
 }
 
 __all__ = sorted(_EXPORTS)

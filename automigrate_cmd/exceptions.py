@@ -30,6 +30,10 @@ class ConstraintsHidden(AutomigrateError):
     """The catalog hides the constraints from this database user (MariaDB)."""
 
 
+class UserCodeFailed(AutomigrateError):
+    """A model's own code (a default callable, a field's db_parameters) raised."""
+
+
 class Cancelled(AutomigrateError):
     """The user answered no when asked to confirm; nothing was changed."""
 

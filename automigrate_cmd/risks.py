@@ -17,6 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from .catalog import existing_tables, stored_name
 from .conversions import conversion
 from .diff import Step
+from .exceptions import UserCodeFailed, first_line
 from .hints import Hints
 from .plan import rows_text
 from .sqlite_objects import dependents, describe, mentioning
@@ -66,8 +67,23 @@ def backfill(
         if not isinstance(default, models.Value):
             return None, str(default)  # an expression: the database computes it
         return field.get_db_prep_save(default.value, connection), repr(default.value)
-    value = connection.schema_editor().effective_default(field)
+    value = effective_default(connection, field)
     return None if value is None else (value, repr(value))
+
+
+def effective_default(connection: BaseDatabaseWrapper, field: models.Field) -> Any:
+    """The value Django's schema editor gives existing rows (the field's
+    default, called if callable): a default that fails (one that queries a
+    table not there yet, say) is one line naming the field."""
+    try:
+        return connection.schema_editor().effective_default(field)
+    except Exception as error:
+        label = f"{field.model._meta.label}.{field.name}"
+        raise UserCodeFailed(
+            f"The default of {label} failed: {type(error).__name__}: {first_line(error)}. It "
+            f"fills the rows already there: fix it, or pass --default {label}=VALUE. "
+            "Nothing was changed."
+        ) from error
 
 
 class _Measurer:
@@ -362,7 +378,7 @@ class _Measurer:
             return True
         if field is None:
             return False
-        return self.connection.schema_editor().effective_default(field) is not None
+        return effective_default(self.connection, field) is not None
 
     def label(self, table: str, column: str) -> str:
         field = self.fields.get((table, column))

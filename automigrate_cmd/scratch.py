@@ -36,7 +36,7 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .apply import create_model, one_round_trip
-from .exceptions import ScratchUnavailable, first_line
+from .exceptions import ScratchUnavailable, UserCodeFailed, first_line
 from .selection import tables_of
 from .snapshot import Snapshot, inspect_schema
 
@@ -88,11 +88,32 @@ def _tables_of_model(desired: Desired, model: type[models.Model]) -> Desired:
 def _create_all(editor, models_to_create: list[type[models.Model]]) -> list[str]:
     with one_round_trip(editor):
         for model in models_to_create:
-            create_model(editor, model)
+            try:
+                create_model(editor, model)
+            except DatabaseError:
+                raise
+            except Exception as error:
+                raise _failed_user_code(editor.connection, model, error) from error
         for sql in editor.deferred_sql:
             editor.execute(sql)
         editor.deferred_sql = []
     return [table for model in models_to_create for table in tables_of(model)]
+
+
+def _failed_user_code(connection, model, error: Exception) -> UserCodeFailed:
+    """A model whose table cannot even be written down: name the field whose
+    own code (db_parameters, db_type) raised, when one does."""
+    where = model._meta.label
+    for model_field in [*model._meta.local_fields, *model._meta.local_many_to_many]:
+        try:
+            model_field.db_parameters(connection=connection)
+        except Exception:
+            where = f"{model._meta.label}.{model_field.name}"
+            break
+    return UserCodeFailed(
+        f"Could not build {where}: {type(error).__name__}: {first_line(error)}. "
+        "Nothing was changed."
+    )
 
 
 class _Rollback(Exception):

@@ -26,7 +26,7 @@ from .exceptions import AutomigrateError, first_line
 from .hints import Hints
 from .primary_keys import rebuild_sqlite_table
 from .report import Reporter
-from .risks import backfill, cuts_strings
+from .risks import backfill, cuts_strings, effective_default
 from .scratch import Desired
 
 
@@ -371,7 +371,7 @@ def _initial_value(context: SyncContext, table: str, field: models.Field) -> tup
         return "%s", [field.get_db_prep_save(given[0], context.connection)]
     if field.db_default is not models.NOT_PROVIDED:
         return context.editor.db_default_sql(field)
-    return "%s", [context.editor.effective_default(field)]
+    return "%s", [effective_default(context.connection, field)]
 
 
 # --- indexes and constraints -------------------------------------------------

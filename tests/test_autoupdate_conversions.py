@@ -11,7 +11,7 @@ import pytest
 from django.apps.registry import Apps
 from django.db import connection, models
 
-from automigrate_cmd import Refused, automigrate, autoupdate, check
+from automigrate_cmd import Refused, UserCodeFailed, automigrate, autoupdate, check
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from tests.test_autoupdate import TABLES, alter, seed
 from tests.test_safety import raw_values
@@ -162,3 +162,61 @@ def test_a_check_constraint_the_rows_break_is_counted_and_refused_up_front():
     set_raw("todolist_todolist", "color", [5, 0])
     autoupdate([NonNegativeColor])
     assert check([NonNegativeColor]).steps == []
+
+
+# --- user code that fails (issue 12): one line naming the model and field --------
+
+
+def no_owner_yet() -> int:
+    raise LookupError("no owner row yet")
+
+
+class WithOwner(models.Model):
+    """TodoList with a new NOT NULL column whose default queries what is not there."""
+
+    title = models.CharField(max_length=200)
+    color = models.CharField(max_length=50, null=True)  # noqa: DJ001 (as TodoList has it)
+    owner = models.IntegerField(default=no_owner_yet)
+
+    class Meta:
+        apps = Apps()
+        app_label = "todolist"
+        db_table = "todolist_todolist"
+
+
+class BrokenType(models.IntegerField):
+    def db_type(self, connection):
+        raise RuntimeError("this field cannot say its type")
+
+
+class WithBrokenField(models.Model):
+    size = BrokenType()
+
+    class Meta:
+        apps = Apps()
+        app_label = "todolist"
+        db_table = "todolist_broken"
+
+
+def test_a_default_that_fails_is_one_line_naming_the_field():
+    seed()
+    before = live_schema()
+
+    with pytest.raises(UserCodeFailed) as failed:
+        autoupdate([WithOwner], accept_data_loss=True)
+
+    assert str(failed.value).startswith(
+        "The default of todolist.WithOwner.owner failed: LookupError: no owner row yet."
+    ), failed.value
+    assert "\n" not in str(failed.value)
+    assert diff_schemas(before, live_schema()) == []
+
+
+def test_a_field_whose_type_fails_is_one_line_naming_the_field():
+    with pytest.raises(UserCodeFailed) as failed:
+        autoupdate([WithBrokenField])
+
+    assert str(failed.value).startswith("Could not build todolist.WithBrokenField.size: "), (
+        failed.value
+    )
+    assert "todolist_broken" not in connection.introspection.table_names()
