@@ -21,7 +21,7 @@ from django.core.management.sql import emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from . import bookkeeping, desired_cache
+from . import bookkeeping, desired_cache, unrecorded
 from .api import connection_for
 from .catalog import existing_tables, stored_name
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
@@ -39,6 +39,7 @@ from .selection import Label, select_models, syncable_models, tables_of
 from .snapshot import inspect_schema
 from .sync import apply_steps
 from .undeclared import Target, keep_undeclared
+from .unrecorded import Unrecorded
 
 
 @dataclass
@@ -54,6 +55,8 @@ class SyncPlan:
     to_store: tuple[dict[str, str], dict[str, Desired]] = ({}, {})
     # Apps whose bookkeeping (migration history, post_migrate) a stopped run left undone.
     unfinished: set[str] = field(default_factory=set)
+    # In sync: unapplied migrations whose changes are already in the database.
+    unrecorded: Unrecorded = field(default_factory=Unrecorded)
 
     @property
     def losses(self) -> list[str]:
@@ -114,6 +117,9 @@ def autoupdate(
             chosen, connection, hints, questioner, drop_undeclared
         )
         _show_plan(plan, report)
+        if not plan.steps:
+            for line in unrecorded.would_record_lines(plan.unrecorded, using):
+                report.line(line)
         _refuse_impossible(plan)
         sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
         return SyncResult(plan, sql=sql)
@@ -132,6 +138,7 @@ def autoupdate(
             report.line("  No changes: the database matches the models.")
             if plan.unfinished:
                 _finish_stopped_run(plan, connection, report, finishing)
+            _record_unrecorded(plan, connection, report)
             return SyncResult(plan)
         app_labels = {model._meta.app_label for model in chosen} | plan.unfinished
         emit_pre_migrate_signal(verbosity, interactive, using, **signals)
@@ -185,6 +192,19 @@ def _finish_stopped_run(plan: SyncPlan, connection, report: Reporter, finishing:
     bookkeeping.finish(connection, plan.unfinished, report, **finishing)
 
 
+def _record_unrecorded(plan: SyncPlan, connection, report: Reporter) -> None:
+    """Record the migrations whose changes are already in the database, or
+    ``migrate`` would apply them again (see ``unrecorded``)."""
+    # The apps a stopped run left have all their migrations recorded by now.
+    names = unrecorded.record(connection, plan.unrecorded, skip=plan.unfinished)
+    if names:
+        report.line(
+            "  Recorded as applied (their changes are already in the database): " + ", ".join(names)
+        )
+    for line in unrecorded.left_lines(plan.unrecorded):
+        report.line(line, level=2)
+
+
 def _refuse_impossible(plan: SyncPlan) -> None:
     if plan.impossible:
         raise Refused("Cannot apply: " + "; ".join(plan.impossible) + ". Nothing was changed.")
@@ -208,6 +228,8 @@ def plan_as_json(plan: SyncPlan) -> dict:
         "database": plan.using,
         "in_sync": not plan.steps,
         "kept_not_declared": plan.kept,
+        # Unapplied migrations whose changes are in the database (see unrecorded.py).
+        "unrecorded_migrations": [f"{app}.{name}" for app, name in plan.unrecorded.keys],
         "steps": [
             {
                 "kind": step.kind,
@@ -327,10 +349,12 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         mark_name_clashes(steps, connection, target.snapshot, moving)
         unmanaged = _unmanaged_tables(connection, present)
         unfinished = bookkeeping.unfinished(connection, present)
+        found = Unrecorded() if steps else unrecorded.find(connection, chosen, present)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints, target.kept, to_store)
     plan.unfinished = unfinished
+    plan.unrecorded = found
     return plan, desired, models_by_table, live
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from automigrate_cmd.hints import evaluate_default
 from automigrate_cmd.management.arguments import add_common_arguments
 from automigrate_cmd.management.base import SchemaCommand
+from automigrate_cmd.unrecorded import would_record_lines
 from automigrate_cmd.update import SyncPlan, autoupdate, check, plan_as_json, step_warnings
 
 
@@ -132,6 +133,10 @@ class Command(SchemaCommand):
                 )
         if plan.kept and not options["json"] and options["verbosity"] >= 1:
             self.stdout.write("  Kept, not declared by the models: " + ", ".join(plan.kept))
+        if not plan.steps and not options["json"] and options["verbosity"] >= 1:
+            # Bookkeeping only: the schema matches, so the exit code stays 0.
+            for line in would_record_lines(plan.unrecorded, using):
+                self.stdout.write(line, self.style.WARNING)
         if plan.steps:
             sys.exit(1)
 
