@@ -235,3 +235,37 @@ def test_removed_many_to_many_field_drops_its_table():
     ]
     autoupdate([tag, post])
     assert own_tables() == ["renameapp_post", "renameapp_tag"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5: SQLite")
+def test_fts5_virtual_table_and_its_triggers_survive_on_sqlite(request):
+    """As wagtail's search backend makes one: an FTS5 table over the model's
+    table, kept up to date by triggers. An autoupdate that adds a column in
+    place and one that rebuilds the table (a shorter title) keep both."""
+    build(note(body=False))
+    note(body=False).objects.create(title="alpha")
+    # Before its shadow tables (renameapp_note_fts_data...), which go with it.
+    request.addfinalizer(lambda: execute("DROP TABLE IF EXISTS renameapp_note_fts"))
+    execute(
+        f"CREATE VIRTUAL TABLE renameapp_note_fts USING fts5(title, content='{TABLE}', "
+        "content_rowid='id')"
+    )
+    execute(
+        f"CREATE TRIGGER renameapp_note_ai AFTER INSERT ON {TABLE} BEGIN "
+        "INSERT INTO renameapp_note_fts(rowid, title) VALUES (new.id, new.title); END"
+    )
+    execute(f"INSERT INTO renameapp_note_fts(rowid, title) SELECT id, title FROM {TABLE}")
+
+    autoupdate([note()])  # adds body in place
+    shorter = note()
+    shorter._meta.get_field("title").max_length = 40
+    autoupdate([shorter], accept_data_loss=True)  # a type change: SQLite rebuilds the table
+    shorter.objects.create(title="beta", body="")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title FROM renameapp_note_fts WHERE renameapp_note_fts MATCH 'beta'")
+        assert cursor.fetchall() == [("beta",)]
+        cursor.execute("SELECT COUNT(*) FROM renameapp_note_fts")
+        assert cursor.fetchone()[0] == 2
+    assert check([shorter]).steps == []
+    assert "renameapp_note_fts" in own_tables()
