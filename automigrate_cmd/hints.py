@@ -45,6 +45,7 @@ class TableRename:
     # (new column, old column) pairs inside the table (a many-to-many table's
     # ``post_id`` -> ``article_id``).
     columns: list[tuple[str, str]] = field(default_factory=list)
+    from_history: str = ""  # the unapplied migration it comes from (migration_hints.py)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class ColumnRename:
     olds: tuple[str, ...]  # candidate old columns, the most likely first
     option: str
     label: str  # app_label.Model, for errors
+    from_history: str = ""  # the unapplied migration it comes from (migration_hints.py)
 
 
 @dataclass
@@ -67,6 +69,9 @@ class Hints:
     # The renames asked for, before resolve() checked them against the live tables.
     requested_tables: list[TableRename] = field(default_factory=list)
     requested_columns: list[ColumnRename] = field(default_factory=list)
+    # What came from an unapplied migration, for the plan: table or
+    # (table, column) -> "app.0005_rename_desc".
+    sources: dict[Any, str] = field(default_factory=dict)
 
     def old_name(self, table: str, column: str | None = None) -> tuple[str, str | None]:
         """Where a table (and column) of the plan is in the live database now."""
@@ -101,17 +106,32 @@ def resolve(hints: Hints, live_tables: set[str], live_columns: dict[str, set[str
     for rename in hints.requested_tables:
         # new == old: only columns, in the M2M table of a model whose M2M points at it.
         columns_only = rename.new == rename.old and rename.old in live_tables
-        if not columns_only and not _table_rename_applies(rename, live_tables):
+        if not columns_only and not _applies(_table_rename_applies, rename, live_tables):
             continue
         if not columns_only:
             hints.table_renames[rename.new] = rename.old
+            if rename.from_history:
+                hints.sources[rename.new] = rename.from_history
         for new_column, old_column in rename.columns:
             hints.column_renames.setdefault((rename.new, new_column), old_column)
     for rename in hints.requested_columns:
         old_table = hints.table_renames.get(rename.table, rename.table)
-        old = _old_column(rename, live_columns.get(old_table))
-        if old is not None:
+        old = _applies(_old_column, rename, live_columns.get(old_table))
+        if old:
             hints.column_renames[(rename.table, rename.new)] = old
+            if rename.from_history:
+                hints.sources[(rename.table, rename.new)] = rename.from_history
+
+
+def _applies(check, rename, live):
+    """``check(rename, live)``; a rename from an unapplied migration that the
+    live tables disagree with is not used (one typed by the user is an error)."""
+    try:
+        return check(rename, live)
+    except LabelError:
+        if rename.from_history:
+            return None
+        raise
 
 
 def _table_rename_applies(rename: TableRename, live_tables: set[str]) -> bool:
@@ -169,17 +189,7 @@ def _parse_rename(text: str, hints: Hints, connection, chosen) -> None:
     parts = old.split(".")
     if len(parts) == 3:
         model = _model(f"{parts[0]}.{parts[1]}", connection.alias, chosen, option)
-        new_field = _field(model, new, option)
-        hints.requested_columns.append(
-            ColumnRename(
-                model._meta.db_table,
-                # Names as the server stores them, as the live snapshot has them.
-                stored_name(connection, new_field.column),
-                tuple(stored_name(connection, c) for c in _old_columns(parts[2], new_field)),
-                option,
-                model._meta.label,
-            )
-        )
+        parse_column_rename(hints, model, parts[2], new, option, connection)
     elif len(parts) in (1, 2):
         app_label = parts[0] if len(parts) == 2 else None
         label = new if "." in new or app_label is None else f"{app_label}.{new}"
@@ -191,6 +201,23 @@ def _parse_rename(text: str, hints: Hints, connection, chosen) -> None:
         )
     else:
         raise LabelError(f"--rename {text!r}: expected {_RENAME_FORM}.")
+
+
+def parse_column_rename(
+    hints: Hints, model: type[models.Model], old: str, new: str, option: str, connection
+) -> None:
+    """``model``'s field ``old`` is now ``new`` (both field names, or the old column)."""
+    new_field = _field(model, new, option)
+    hints.requested_columns.append(
+        ColumnRename(
+            model._meta.db_table,
+            # Names as the server stores them, as the live snapshot has them.
+            stored_name(connection, new_field.column),
+            tuple(stored_name(connection, c) for c in _old_columns(old, new_field)),
+            option,
+            model._meta.label,
+        )
+    )
 
 
 def _old_columns(old: str, new_field: models.Field) -> tuple[str, ...]:

@@ -80,10 +80,10 @@ def find(
     connection: BaseDatabaseWrapper, chosen: list[type[models.Model]], present: set[str]
 ) -> Unrecorded:
     """For an in-sync run over ``chosen``; ``present``: the tables there."""
-    on_disk = _migration_files(connection.alias, chosen)
+    on_disk = migration_files(connection.alias, chosen)
     if not on_disk:
         return Unrecorded()
-    recorded = _recorded(connection, set(on_disk), present)
+    recorded = recorded_migrations(connection, set(on_disk), present)
     if all(names <= recorded.get(label, set()) for label, names in on_disk.items()):
         return Unrecorded()  # the usual case: nothing is loaded
     loader = MigrationLoader(connection, ignore_no_migrations=True)
@@ -104,7 +104,7 @@ def record(connection: BaseDatabaseWrapper, found: Unrecorded, skip: set[str]) -
     return [f"{app}.{name}" for app, name in found.keys if app not in skip]
 
 
-def _migration_files(alias: str, chosen: Iterable[type[models.Model]]) -> dict[str, set[str]]:
+def migration_files(alias: str, chosen: Iterable[type[models.Model]]) -> dict[str, set[str]]:
     """The migration names on disk of each app ``chosen`` holds whole,
     listed as MigrationLoader lists them, without importing them."""
     chosen = set(chosen)
@@ -139,7 +139,7 @@ def _names_in(module_name: str | None) -> set[str]:
     }
 
 
-def _recorded(
+def recorded_migrations(
     connection: BaseDatabaseWrapper, labels: set[str], present: set[str]
 ) -> dict[str, set[str]]:
     """The rows django_migrations has for ``labels``: one query, none when

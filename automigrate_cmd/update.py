@@ -28,6 +28,7 @@ from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from .hints import Hints, parse_hints, resolve, set_default_value
 from .locking import DEFAULT_TIMEOUT, schema_lock
+from .migration_hints import add_history_hints
 from .name_clashes import mark_name_clashes
 from .primary_keys import outside_references
 from .removed import drop_steps, mark_referenced, removed_tables
@@ -110,6 +111,7 @@ def autoupdate(
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
+    add_history_hints(hints, connection, chosen)
     report.heading("Operations to perform:")
     report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
     if dry_run:
@@ -168,6 +170,7 @@ def check(
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
+    add_history_hints(hints, connection, chosen)
     plan, _desired, _models = _plan(chosen, connection, hints, None, drop_undeclared)
     return plan
 
@@ -313,6 +316,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         live = inspect_schema(connection, [*tables, *hints.tables_to_inspect()])
         resolve(hints, present, {table: set(record["columns"]) for table, record in live.items()})
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
+        _name_sources(renames, hints)
         live = {table: record for table, record in live.items() if table in tables}
         desired, to_create, stored, to_store = _desired(chosen, connection, present)
         previous = desired_cache.combine(stored.get(m._meta.label_lower) for m in chosen).snapshot
@@ -392,6 +396,14 @@ def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
         parts.update(built)
     desired = desired_cache.combine(parts[model._meta.label_lower] for model in chosen)
     return desired, to_create, stored, (keys, built)
+
+
+def _name_sources(renames: list[Step], hints: Hints) -> None:
+    """A rename taken from an unapplied migration says which (migration_hints.py)."""
+    for step in renames:
+        key = (step.table, step.name) if step.kind == "rename_column" else step.table
+        if key in hints.sources:
+            step.detail += f" (as {hints.sources[key]} does)"
 
 
 def _stored_tables(stored: dict[str, Desired]) -> dict[str, list[str]]:

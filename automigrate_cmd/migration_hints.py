@@ -1,0 +1,217 @@
+"""Renames and one-off defaults that an app's unapplied migration files know.
+
+When ``django_migrations`` is behind an app's migration files (a database
+left at an early migration, then synced by ``autoupdate``), those files hold
+what the schemas cannot tell: ``RenameField`` and ``RenameModel`` (or the
+columns would be dropped and added again) and the one-off value that
+``makemigrations`` asked the author for when a column became required
+(``AddField``/``AlterField`` with ``preserve_default=False``). They are used
+as if given with ``--rename``/``--default``, and the plan names the migration
+they come from. Nothing else of the files is trusted over the models; a hint
+the models or the live tables disagree with is left out (``hints.resolve``),
+and what the user gives on the command line wins.
+
+Cheap when the history is complete: the files are only listed and one query
+reads ``django_migrations`` (``unrecorded``); they are loaded only when a
+file has no row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import operations
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.state import ModelState, ProjectState
+
+from . import hints as hints_module
+from .catalog import existing_tables
+from .exceptions import LabelError
+from .hints import Hints
+from .unrecorded import migration_files, recorded_migrations
+
+
+@dataclass
+class _Event:
+    """One operation of an unapplied migration that the hints need, in order."""
+
+    migration: str  # "app.0005_rename_desc"
+    app: str
+    kind: str  # "rename_model", "rename_field", "default"
+    model: str  # the model's name (lower case) when the migration runs
+    old: str = ""  # rename_model/rename_field: the old name
+    new: str = ""  # the new name; default: the field's name
+    old_table: str = ""  # rename_model: the table before it
+    value: object = None  # default: the one-off value
+
+
+def add_history_hints(
+    hints: Hints, connection: BaseDatabaseWrapper, chosen: list[type[models.Model]]
+) -> None:
+    """Add to ``hints`` (the user's, which win) what the unapplied migrations
+    of the apps of ``chosen`` know."""
+    events = _unapplied_events(connection, chosen)
+    if not events:
+        return
+    extra = Hints()
+    for event in _final_renames(events):
+        try:
+            _add_rename(extra, event, connection, chosen)
+        except LabelError:
+            continue  # the models disagree: not used
+    for event in (e for e in events if e.kind == "default"):
+        _add_default(hints, event, events, connection, chosen)
+    # Earlier in the lists: resolve() lets the user's renames override them.
+    hints.requested_tables[:0] = extra.requested_tables
+    hints.requested_columns[:0] = extra.requested_columns
+
+
+def _unapplied_events(connection, chosen) -> list[_Event]:
+    on_disk = migration_files(connection.alias, chosen)
+    if not on_disk:
+        return []
+    recorded = recorded_migrations(connection, set(on_disk), existing_tables(connection))
+    # An app with no row at all: where its tables stand is not known from history.
+    behind = {
+        label
+        for label, names in on_disk.items()
+        if recorded.get(label) and not names <= recorded[label]
+    }
+    if not behind:
+        return []
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    applied = set(loader.applied_migrations or {})
+    state = _state_at_applied(loader, applied)
+    events: list[_Event] = []
+    for key in _forwards_plan(loader):
+        if key in applied:
+            continue
+        migration = loader.graph.nodes[key]
+        for operation in migration.operations:
+            if key[0] in behind:
+                events.extend(_events_of(operation, f"{key[0]}.{key[1]}", key[0], state))
+            operation.state_forwards(key[0], state)
+    return events
+
+
+def _forwards_plan(loader: MigrationLoader) -> list[tuple[str, str]]:
+    plan: list[tuple[str, str]] = []
+    for leaf in sorted(loader.graph.leaf_nodes()):
+        for key in loader.graph.forwards_plan(leaf):
+            if key not in plan:
+                plan.append(key)
+    return plan
+
+
+def _state_at_applied(loader: MigrationLoader, applied: set) -> ProjectState:
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    for key in _forwards_plan(loader):
+        if key in applied:
+            for operation in loader.graph.nodes[key].operations:
+                operation.state_forwards(key[0], state)
+    return state
+
+
+def _events_of(operation, migration: str, app: str, state: ProjectState) -> list[_Event]:
+    if isinstance(operation, operations.RenameModel):
+        old_state = state.models.get((app, operation.old_name_lower))
+        old_table = _table_of(old_state, app, operation.old_name_lower)
+        return [
+            _Event(migration, app, "rename_model", operation.old_name_lower,
+                   operation.old_name_lower, operation.new_name_lower, old_table)
+        ]  # fmt: skip
+    if isinstance(operation, operations.RenameField):
+        return [
+            _Event(migration, app, "rename_field", operation.model_name_lower,
+                   operation.old_name, operation.new_name)
+        ]  # fmt: skip
+    if isinstance(operation, operations.AddField | operations.AlterField):
+        if operation.preserve_default or not operation.field.has_default():
+            return []
+        return [
+            _Event(migration, app, "default", operation.model_name_lower,
+                   new=operation.name, value=operation.field.default)
+        ]  # fmt: skip
+    return []
+
+
+def _table_of(model_state: ModelState | None, app: str, model_name: str) -> str:
+    if model_state is not None and model_state.options.get("db_table"):
+        return model_state.options["db_table"]
+    return f"{app}_{model_name}"
+
+
+def _final_renames(events: list[_Event]) -> list[_Event]:
+    """Each model and field rename from its first name to its last: what
+    the unapplied migrations do together (a -> b, b -> c is a -> c)."""
+    renames: list[_Event] = []
+    for index, event in enumerate(events):
+        if event.kind not in ("rename_model", "rename_field"):
+            continue
+        if any(_continues(earlier, event) for earlier in events[:index]):
+            continue  # folded into the earlier one
+        final = event
+        for later in events[index + 1 :]:
+            if _continues(final, later):
+                final = _Event(**{**vars(final), "new": later.new})
+        model = _model_name_after(events, index, final.model, final.app)
+        renames.append(_Event(**{**vars(final), "model": model}))
+    return renames
+
+
+def _continues(earlier: _Event, later: _Event) -> bool:
+    if earlier.kind != later.kind or earlier.app != later.app or earlier.new != later.old:
+        return False
+    return earlier.kind == "rename_model" or earlier.model == later.model
+
+
+def _model_name_after(events: list[_Event], index: int, model: str, app: str) -> str:
+    """``model`` as the models call it after the unapplied migrations."""
+    for later in events[index:]:
+        if later.kind == "rename_model" and later.app == app and later.old == model:
+            model = later.new
+    return model
+
+
+def _add_rename(extra: Hints, event: _Event, connection, chosen) -> None:
+    option = f"{event.migration} ({event.kind.replace('_', ' ')})"
+    if event.kind == "rename_model":
+        model = hints_module._model(f"{event.app}.{event.new}", connection.alias, chosen, option)
+        renames = hints_module._model_renames(
+            model, event.old_table, event.old, option, connection, chosen
+        )
+        for rename in renames:
+            rename.from_history = event.migration
+        extra.requested_tables.extend(renames)
+        return
+    model = hints_module._model(f"{event.app}.{event.model}", connection.alias, chosen, option)
+    before = len(extra.requested_columns)
+    hints_module.parse_column_rename(extra, model, event.old, event.new, option, connection)
+    for rename in extra.requested_columns[before:]:
+        rename.from_history = event.migration
+
+
+def _add_default(hints: Hints, event: _Event, events, connection, chosen) -> None:
+    """The one-off value, for the field as the models call it now."""
+    index = events.index(event)
+    model_name = _model_name_after(events, index, event.model, event.app)
+    field_name = event.new
+    for later in events[index:]:
+        if later.kind == "rename_field" and later.old == field_name and later.model == event.model:
+            field_name = later.new
+    try:
+        model = hints_module._model(f"{event.app}.{model_name}", connection.alias, chosen, "")
+        model_field = model._meta.get_field(field_name)
+    except (LabelError, LookupError, FieldDoesNotExist):
+        return  # the models disagree: not used
+    column = (model._meta.db_table, hints_module.stored_name(connection, model_field.column))
+    if column in hints.defaults:
+        return  # the user's --default wins
+    value = event.value() if callable(event.value) else event.value
+    hints_module.set_default_value(
+        hints, model_field, value, f"{value!r} (from {event.migration})", connection
+    )
+    hints.sources[column] = event.migration
