@@ -110,7 +110,7 @@ def _postgresql_failing(connection, table, column, new_type) -> Conversion:
     return found if found.failing else Conversion(no_cast=True)
 
 
-def _mysql(connection, table, column, old_type, new_type, _field) -> Conversion:
+def _mysql(connection, table, column, old_type, new_type, field) -> Conversion:
     """Copy the values into a temporary table and change its column's type
     the way the run will (``MODIFY``, in the session's strict mode: an
     INSERT converts more leniently than ALTER TABLE, '290.75' into 291); next
@@ -130,6 +130,12 @@ def _mysql(connection, table, column, old_type, new_type, _field) -> Conversion:
             except DatabaseError:
                 # Again, each value that does not fit or convert a warning.
                 return Conversion(*_mysql_warnings(cursor, f"ALTER IGNORE {modify}"))
+            if field is not None and field.get_internal_type() == "JSONField":
+                # A JSON column is longtext plus CHECK (json_valid(...)), which the type leaves out.
+                cursor.execute(f"SELECT COUNT(*) FROM {probe} WHERE NOT json_valid(v)")
+                failing = cursor.fetchone()[0]
+                cursor.execute(f"SELECT v FROM {probe} WHERE NOT json_valid(v) LIMIT 3")
+                return Conversion(failing, [row[0] for row in cursor.fetchall()])
             cursor.execute(f"SELECT COUNT(*) FROM {probe} WHERE NOT (v <=> was)")
             return Conversion(changed=cursor.fetchone()[0])
         finally:

@@ -201,7 +201,12 @@ class _Measurer:
                     f"{self.label(table, column)}=VALUE, fill them first, or keep null=True"
                 )
         loss = ""
-        if have.get("type") != want.get("type") and not _widens(have["type"], want["type"]):
+        field = self.fields.get((table, column))
+        # Text into a JSON field widens the type, but the JSON must be valid.
+        into_json = field is not None and field.get_internal_type() == "JSONField"
+        if have.get("type") != want.get("type") and (
+            into_json or not _widens(have["type"], want["type"])
+        ):
             loss, failing = self.retyped(table, column, have["type"], want["type"])
             impossible = "; ".join(filter(None, [impossible, failing]))
         return loss, impossible

@@ -220,3 +220,24 @@ def test_a_field_whose_type_fails_is_one_line_naming_the_field():
         failed.value
     )
     assert "todolist_broken" not in connection.introspection.table_names()
+
+
+class JsonColor(models.Model):
+    title = models.CharField(max_length=200)
+    color = models.JSONField(null=True)
+
+    class Meta:
+        apps = Apps()
+        app_label = "todolist"
+        db_table = "todolist_todolist"
+
+
+def test_text_that_is_not_json_does_not_convert_into_a_json_field():
+    """Found by the evolution judge on MariaDB (uuid -> JSONField): there a
+    JSON column is longtext plus a CHECK, which failed part-way."""
+    number_column_holding(['{"a": 1}', "abc"])
+    before = live_schema()
+
+    with pytest.raises(Refused, match=r"color: type .*, 1 value does not convert"):
+        autoupdate([JsonColor], accept_data_loss=True)
+    assert diff_schemas(before, live_schema()) == []
