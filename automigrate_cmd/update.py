@@ -327,6 +327,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
             if drop_undeclared
             else keep_undeclared(live, desired.snapshot, previous)
         )
+        _leave_virtual_tables(live, target)
         # In sync, the two snapshots are equal: nothing to diff (diff() would
         # agree, only slower).
         gone = [
@@ -396,6 +397,16 @@ def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
         parts.update(built)
     desired = desired_cache.combine(parts[model._meta.label_lower] for model in chosen)
     return desired, to_create, stored, (keys, built)
+
+
+def _leave_virtual_tables(live: dict, target: Target) -> None:
+    """SQLite: a model whose table is a virtual table (wagtail's FTS5 search
+    index, made by its migration's RunSQL) is left as it is: its columns are
+    the module's, and a virtual table cannot be altered."""
+    for table in [t for t, record in live.items() if (record.get("options") or {}).get("virtual")]:
+        del live[table]
+        target.snapshot.pop(table, None)
+        target.kept.append(f"virtual table {table} (not compared)")
 
 
 def _name_sources(renames: list[Step], hints: Hints) -> None:

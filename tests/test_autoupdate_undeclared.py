@@ -269,3 +269,35 @@ def test_fts5_virtual_table_and_its_triggers_survive_on_sqlite(request):
         assert cursor.fetchone()[0] == 2
     assert check([shorter]).steps == []
     assert "renameapp_note_fts" in own_tables()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5: SQLite")
+def test_a_model_over_an_fts5_virtual_table_is_left_as_it_is(request):
+    """wagtail's SQLiteFTSIndexEntry: a model whose table its migration made
+    with RunSQL as an FTS5 virtual table (the columns have no types there).
+    It cannot be altered: autoupdate leaves it, and says so at -v 1."""
+    apps = registry()
+    entry = model(apps, "Entry", title=models.CharField(max_length=50))
+    meta = type("Meta", (), {"db_table": "renameapp_entry_fts"})
+    fts = model(
+        apps,
+        "EntryFts",
+        entry=models.OneToOneField(
+            entry, primary_key=True, on_delete=models.CASCADE, db_column="rowid"
+        ),
+        title=models.TextField(),
+        Meta=meta,
+    )
+    build(entry)
+    request.addfinalizer(lambda: execute("DROP TABLE IF EXISTS renameapp_entry_fts"))
+    execute("CREATE VIRTUAL TABLE renameapp_entry_fts USING fts5(title)")
+    execute("INSERT INTO renameapp_entry_fts(rowid, title) VALUES (1, 'alpha')")
+
+    plan = check([entry, fts])
+    result = autoupdate([entry, fts])
+
+    assert plan.steps == [] and result.plan.steps == []
+    assert "virtual table renameapp_entry_fts (not compared)" in result.plan.kept
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title FROM renameapp_entry_fts WHERE title MATCH 'alpha'")
+        assert cursor.fetchall() == [("alpha",)]
