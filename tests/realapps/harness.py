@@ -258,6 +258,8 @@ def insert_rows(apps, label: str) -> tuple[int, list[str]]:
 
     made: dict[Any, Any] = {}
     inserted, errors = 0, []
+    if label not in apps.app_configs:
+        return 0, []  # its earliest migration has no models yet (wagtailadmin)
     for model in apps.get_app_config(label).get_models():
         if model._meta.proxy or not model._meta.managed:
             continue
