@@ -1,0 +1,186 @@
+"""The real-app corpus: popular third-party apps with long migration
+histories (requirements-realapps.txt, tests/realapps/settings.py), each taken
+from its earliest migration to its latest by ``autoupdate --noinput
+--accept-data-loss`` and, for comparison, by ``migrate``, on the backend
+``DATABASE_URL`` names. An app is *reached* by an updater when the command
+succeeds and the schema equals a fresh ``migrate`` of everything (names
+ignored). See tests/realapps/harness.py for how each case is built.
+
+It takes minutes per backend, so it runs when ``REALAPPS`` is set: ``all``
+for the whole corpus, or a comma-separated list of app labels (.ci/run sets
+it). ``REALAPPS_REPORT=FILE`` writes the figures there as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# app label -> the module that has to be installed for it.
+CORPUS = {
+    "wagtailcore": "wagtail",
+    "wagtailadmin": "wagtail",
+    "wagtaildocs": "wagtail",
+    "wagtailembeds": "wagtail",
+    "wagtailforms": "wagtail",
+    "wagtailimages": "wagtail",
+    "wagtailredirects": "wagtail",
+    "wagtailsearch": "wagtail",
+    "wagtailsearchpromotions": "wagtail",
+    "wagtailusers": "wagtail",
+    "taggit": "taggit",
+    "account": "allauth",
+    "socialaccount": "allauth",
+    "oauth2_provider": "oauth2_provider",
+    "knox": "knox",
+    "social_django": "social_django",
+    "guardian": "guardian",
+    "axes": "axes",
+    "otp_totp": "django_otp",
+    "otp_hotp": "django_otp",
+    "otp_static": "django_otp",
+    "otp_email": "django_otp",
+    "easy_thumbnails": "easy_thumbnails",
+    "filer": "filer",
+    "reversion": "reversion",
+    "constance": "constance",
+    "django_celery_results": "django_celery_results",
+    "django_celery_beat": "django_celery_beat",
+}
+
+# Apps autoupdate does not reach, and why: strict expected failures, so that
+# a fix shows up. label -> (backends it holds on, reason).
+ALL = ("sqlite", "postgresql", "mysql")
+NOT_REACHED: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
+def selected() -> list[str]:
+    wanted = os.environ.get("REALAPPS", "")
+    if wanted == "all":
+        return list(CORPUS)
+    return [label for label in wanted.split(",") if label]
+
+
+def vendor() -> str:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return {"sqlite3": "sqlite", "postgresql": "postgresql", "mysql": "mysql"}[
+        engine.rsplit(".", 1)[-1]
+    ]
+
+
+def case_param(label: str):
+    marks = []
+    if find_spec(CORPUS[label]) is None:
+        marks.append(pytest.mark.skip(reason=f"{CORPUS[label]} is not installed on this leg"))
+    backends, reason = NOT_REACHED.get(label, ((), ""))
+    if vendor() in backends:
+        marks.append(pytest.mark.xfail(strict=True, reason=reason))
+    return pytest.param(label, marks=marks, id=label)
+
+
+pytestmark = [
+    pytest.mark.skipif(not selected(), reason="the real-app corpus runs when REALAPPS is set"),
+    # One worker runs the corpus in order, on databases of its own.
+    pytest.mark.xdist_group("realapps"),
+]
+
+
+def harness(*args: str) -> str:
+    env = {**os.environ, "DATABASE_URL": base_url()}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.realapps.harness", *args],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def base_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{PROJECT / 'db.sqlite3'}"
+
+
+class Corpus:
+    """The cases run so far in this session, each run once."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.reference_seconds = json.loads(harness("reference", str(workdir)))["seconds"]
+        self.results: dict[str, dict] = {}
+
+    def case(self, label: str) -> dict:
+        if label not in self.results:
+            self.results[label] = json.loads(harness("case", label, str(self.workdir)))
+        return self.results[label]
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> Corpus:
+    return Corpus(tmp_path_factory.mktemp("realapps"))
+
+
+@pytest.mark.parametrize("label", [case_param(label) for label in selected()])
+def test_autoupdate_reaches_the_latest_schema(corpus, label):
+    outcome = corpus.case(label)["autoupdate"]
+    assert outcome["reached"], outcome["error"] or outcome["first_difference"]
+    assert outcome["rows_lost"] == {}
+
+
+def test_autoupdate_reaches_as_many_apps_as_migrate(corpus):
+    labels = [label for label in selected() if find_spec(CORPUS[label])]
+    results = [corpus.case(label) for label in labels]
+    write_report(results, corpus.reference_seconds)
+    reached = {
+        updater: sum(result[updater]["reached"] for result in results)
+        for updater in ("migrate", "autoupdate")
+    }
+    assert reached["autoupdate"] >= reached["migrate"], reached
+
+
+def write_report(results: list[dict], reference_seconds: float) -> None:
+    """The figures as Markdown, to REALAPPS_REPORT (and in the test output)."""
+    lines = [
+        f"{vendor()}: {len(results)} apps; reference migrate {reference_seconds} s; "
+        f"cases {round(sum(r['seconds'] for r in results), 1)} s",
+        "",
+        "| app | from | rows | migrate | autoupdate |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        cells = [describe(result[updater]) for updater in ("migrate", "autoupdate")]
+        lines.append(
+            f"| {result['label']} | {result['earliest']} | {result['rows_inserted']} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    for updater in ("migrate", "autoupdate"):
+        reached = sum(result[updater]["reached"] for result in results)
+        kept = sum(not result[updater]["rows_lost"] for result in results)
+        lines.append(f"\n{updater}: reached {reached}/{len(results)}, rows kept in {kept}")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if os.environ.get("REALAPPS_REPORT"):
+        Path(os.environ["REALAPPS_REPORT"]).write_text(text)
+        Path(os.environ["REALAPPS_REPORT"]).with_suffix(".json").write_text(json.dumps(results))
+
+
+def describe(outcome: dict) -> str:
+    if outcome["reached"]:
+        text = "reached"
+    else:
+        text = "NOT: " + (outcome["error"] or outcome["first_difference"]).replace("|", "/")
+    if outcome["rows_lost"]:
+        text += f" (rows lost: {outcome['rows_lost']})"
+    return text[:240]
