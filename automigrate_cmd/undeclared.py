@@ -50,7 +50,9 @@ class Target:
     kept: list[str] = field(default_factory=list)
 
 
-def keep_undeclared(live: Snapshot, desired: Snapshot, previous: Snapshot) -> Target:
+def keep_undeclared(
+    live: Snapshot, desired: Snapshot, previous: Snapshot, vendor: str = ""
+) -> Target:
     target: Snapshot = json.loads(json.dumps(desired))
     kept: list[str] = []
     for table, wanted in target.items():
@@ -58,7 +60,7 @@ def keep_undeclared(live: Snapshot, desired: Snapshot, previous: Snapshot) -> Ta
         if have is None:
             continue
         before = previous.get(table)
-        kept += _keep_items(table, have, wanted, before)
+        kept += _keep_items(table, have, wanted, before, vendor == "mysql")
         kept += _keep_collations(table, have, wanted, before)
     return Target(target, kept)
 
@@ -67,7 +69,9 @@ def _content(item: dict) -> str:
     return json.dumps({k: v for k, v in item.items() if k != "name"}, sort_keys=True)
 
 
-def _keep_items(table: str, have: Record, wanted: Record, before: Record | None) -> list[str]:
+def _keep_items(
+    table: str, have: Record, wanted: Record, before: Record | None, mysql: bool
+) -> list[str]:
     kept = []
     # A name the models give something now is theirs, whatever it was before.
     wanted_names = {i.get("name") for kind in LIST_KINDS for i in wanted.get(kind, [])}
@@ -78,6 +82,14 @@ def _keep_items(table: str, have: Record, wanted: Record, before: Record | None)
             if _content(item) in wanted_contents or not _on_kept_columns(item, wanted):
                 continue
             if item.get("name") in wanted_names:
+                continue
+            if mysql and kind == "indexes" and _backs_a_foreign_key(item, wanted):
+                # An index on a foreign key's columns, which InnoDB needs: a
+                # fresh build has none when another index begins with them
+                # (Django leaves it to the server), a table built by
+                # migrate's history may have one; either is right.
+                wanted.setdefault(kind, []).append(item)
+                wanted[kind].sort(key=lambda item: json.dumps(item, sort_keys=True))
                 continue
             if _declared_by_models(item, declared_before):
                 continue  # the models declared it once and no longer do: dropped
@@ -94,6 +106,14 @@ def _declared_by_models(item: dict, declared_before: set[str] | None) -> bool:
     if not name or _GENERATED_NAME.search(name):
         return True  # nobody else names things that way
     return declared_before is not None and _content(item) in declared_before
+
+
+def _backs_a_foreign_key(index: dict, wanted: Record) -> bool:
+    """A plain index on exactly the columns of a foreign key the models declare."""
+    columns = [key.get("column") for key in index.get("columns") or []]
+    wanted_columns = [fk.get("columns") for fk in wanted.get("foreign_keys", [])]
+    plain = not index.get("unique") and all(not key.get("prefix") for key in index["columns"])
+    return plain and columns in wanted_columns
 
 
 def _on_kept_columns(item: dict, wanted: Record) -> bool:

@@ -325,7 +325,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         target = (
             Target(desired.snapshot)
             if drop_undeclared
-            else keep_undeclared(live, desired.snapshot, previous)
+            else keep_undeclared(live, desired.snapshot, previous, connection.vendor)
         )
         _leave_virtual_tables(live, target)
         # In sync, the two snapshots are equal: nothing to diff (diff() would

@@ -301,3 +301,34 @@ def test_a_model_over_an_fts5_virtual_table_is_left_as_it_is(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT title FROM renameapp_entry_fts WHERE title MATCH 'alpha'")
         assert cursor.fetchall() == [("alpha",)]
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="InnoDB's indexes for foreign keys")
+def test_mariadb_index_on_a_foreign_key_built_by_migrates_history_is_kept():
+    """wagtailcore_grouppagepermission as migrate's history leaves it: an
+    index on group_id (Django's generated name) next to a unique constraint
+    that begins with group_id. A fresh build has no such index (InnoDB uses
+    the unique one for the foreign key); either is right, so autoupdate keeps
+    what is there instead of dropping it (found by the real-app corpus)."""
+    apps = registry()
+    group = model(apps, "Group", name=models.CharField(max_length=20))
+    meta = type("Meta", (), {"unique_together": [("group", "code")]})
+    permission = model(
+        apps,
+        "Permission",
+        group=models.ForeignKey(group, on_delete=models.CASCADE),
+        code=models.CharField(max_length=20),
+        Meta=meta,
+    )
+    build(group, permission)
+    index = "renameapp_permission_group_id_fc07e671"
+    execute(f"CREATE INDEX {index} ON renameapp_permission (group_id)")
+
+    assert check([group, permission]).steps == []
+    autoupdate([group, permission])
+    assert index in index_names_of("renameapp_permission")
+
+
+def index_names_of(table: str) -> set[str]:
+    record = inspect_schema(connection, [table])[table]
+    return {index["name"] for index in record.get("indexes", [])}
