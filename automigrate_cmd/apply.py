@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Model
@@ -38,7 +39,7 @@ def apply_plan(
     collect_sql: bool = False,
 ) -> list[str]:
     """Apply ``plan``; with ``collect_sql`` only return the SQL it would run."""
-    with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
+    with atomic_schema_editor(connection, collect_sql) as editor:
         try:
             _before(plan, editor, report)
             _empty_tables(plan, editor, report)
@@ -50,6 +51,32 @@ def apply_plan(
                 # Session state outlives the run; never leave checks off.
                 connection.enable_constraint_checking()
     return list(editor.collected_sql) if collect_sql else []
+
+
+@contextmanager
+def atomic_schema_editor(
+    connection: BaseDatabaseWrapper, collect_sql: bool = False
+) -> Iterator[BaseDatabaseSchemaEditor]:
+    """``connection.schema_editor(atomic=True)`` that rolls back whatever
+    raises. SQLite's schema editor checks foreign keys in ``__exit__``
+    before it leaves its atomic block: a violation there (a rebuilt table
+    over rows that point nowhere) left the transaction open, and the changes
+    were kept while the run said it was rolled back. So on SQLite the atomic
+    block is one of ours, around an editor of its own."""
+    if connection.vendor != "sqlite" or collect_sql:
+        with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
+            yield editor
+        return
+    # Off before the transaction: SQLite cannot turn foreign keys off inside one.
+    connection.disable_constraint_checking()
+    try:
+        with (
+            transaction.atomic(using=connection.alias),
+            connection.schema_editor(atomic=False) as editor,
+        ):
+            yield editor
+    finally:
+        connection.enable_constraint_checking()
 
 
 def _before(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:

@@ -113,6 +113,8 @@ class _Measurer:
             step.impossible = self.duplicates(step.table, step.desired)
             if step.item_kind == "checks" and step.table not in self.reshaped:
                 step.impossible = self.violated(step.table, step.desired)
+        elif step.kind == "add_foreign_key" and step.desired:
+            step.impossible = self.orphans(step.table, step.desired)
         elif step.kind == "rebuild_table":
             self.rebuilt(step)
         elif step.kind == "drop_table":
@@ -326,6 +328,41 @@ class _Measurer:
             f"{'breaks' if rows == 1 else 'break'} it; change {'it' if rows == 1 else 'them'} first"
         )
 
+    def orphans(self, table: str, fk: dict) -> str:
+        """A new foreign key over rows that point at no row of its target:
+        the run would fail on it (MariaDB part-way; SQLite's check after a
+        rebuild), whatever the user accepts."""
+        columns, targets = fk.get("columns") or [], fk.get("ref_columns") or []
+        if not columns or len(columns) != len(targets):
+            return ""
+        sql_table = self.sql_names(table)[0]
+        own = [self.sql_names(table, column)[1] for column in columns]
+        ref_table, _ = self.hints.old_name(fk["ref_table"])
+        not_null = " AND ".join(f"t.{column} IS NOT NULL" for column in own)
+        if stored_name(self.connection, ref_table) not in self.present_tables():
+            where = not_null  # a table the plan creates: empty
+        else:
+            ref = self.qn(ref_table)
+            match = " AND ".join(
+                f"r.{self.qn(self.hints.old_name(fk['ref_table'], target)[1])} = t.{column}"
+                for column, target in zip(own, targets, strict=True)
+            )
+            where = f"{not_null} AND NOT EXISTS (SELECT 1 FROM {ref} r WHERE {match})"
+        try:
+            alias = self.connection.alias
+            with transaction.atomic(using=alias), self.connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM {sql_table} t WHERE {where}")
+                rows = cursor.fetchone()[0]
+        except DatabaseError:
+            return ""  # it names what the plan adds: the database checks it on apply
+        if not rows:
+            return ""
+        return (
+            f"{table}.{'/'.join(columns)}: new foreign key to {fk['ref_table']}, "
+            f"{rows_text(rows)} {'points' if rows == 1 else 'point'} at no row there; "
+            "fix or clear them first"
+        )
+
     def rebuilt(self, step: Step) -> None:
         losses, impossible = [], []
         live, desired = step.live, step.desired
@@ -346,6 +383,10 @@ class _Measurer:
                 impossible.append(self.duplicates(step.table, {**item, "unique": True}))
         dropped = [column for column in live["columns"] if column not in desired["columns"]]
         impossible.append(self.breaks_sqlite_dependents(step.table, dropped))
+        have_fks = {_content(fk) for fk in live.get("foreign_keys", [])}
+        for fk in desired.get("foreign_keys", []):
+            if _content(fk) not in have_fks:
+                impossible.append(self.orphans(step.table, fk))
         if live["columns"] == desired["columns"]:  # only then are the rows as they will be
             have_checks = {item["check"] for item in live.get("checks", [])}
             for item in desired.get("checks", []):
@@ -411,6 +452,10 @@ def _base(sql_type: str) -> str:
 def _length(sql_type: str) -> int | None:
     match = re.search(r"\((\d+)\)", sql_type)
     return int(match.group(1)) if match else None
+
+
+def _content(item: dict) -> str:
+    return json.dumps({key: value for key, value in item.items() if key != "name"}, sort_keys=True)
 
 
 # Steps after which a table's rows may differ from what they are now.

@@ -19,7 +19,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from . import sqlite_objects
-from .apply import create_model, report_skipped
+from .apply import atomic_schema_editor, create_model, report_skipped
 from .catalog import stored_name
 from .diff import Step
 from .exceptions import AutomigrateError, first_line
@@ -49,6 +49,7 @@ class SyncContext:
         self.qn = editor.quote_name
         self.created: set[str] = set()  # tables create_model has built
         self.tables_to_create: set[str] = set()
+        self.cutting: set[tuple[str, str]] = set()
         # Tables created, to name the constraints the backend could not build.
         self.created_models: list[type[models.Model]] = []
 
@@ -71,9 +72,17 @@ def apply_steps(
     collect_sql: bool = False,
     hints: Hints | None = None,
 ) -> list[str]:
-    with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
+    with atomic_schema_editor(connection, collect_sql) as editor:
         context = SyncContext(connection, editor, models_by_table, desired, hints or Hints())
         context.tables_to_create = {s.table for s in steps if s.kind == "create_table"}
+        # MariaDB: columns whose MODIFY cuts longer strings (any step may MODIFY them).
+        context.cutting = {
+            (step.table, step.name)
+            for step in steps
+            if step.kind == "alter_column"
+            and step.live
+            and cuts_strings(step.live["type"], step.desired["type"])
+        }
         for step in steps:
             with report.step(step.describe()):
                 _APPLY[step.kind](context, step)
@@ -235,26 +244,38 @@ def _alter_column(context: SyncContext, step: Step) -> None:
     if step.live and step.live.get("null") and not step.desired.get("null"):
         _fill_nulls(context, step, step.name)
     if context.connection.vendor == "mysql":
-        _cut_longer_strings(context, step.table, step.name, step.live, step.desired)
         _modify_mysql_column(context, step.table, step.name)
     else:
         _alter_column_postgresql(context, step)
 
 
 def _cut_longer_strings(context: SyncContext, table: str, column: str, have, want) -> None:
-    """A string column made shorter keeps the first characters of its longer
-    values (the outcome risks.py announces): cut here, before the type
-    changes, where the backend would fail (MariaDB) or keep them (SQLite).
-    PostgreSQL's cast in ALTER ... TYPE cuts them itself."""
+    """SQLite, after the rebuild: a string column made shorter keeps the
+    first characters of its longer values (the outcome risks.py announces;
+    SQLite would keep them whole). After, not before: the old column may
+    have a CHECK the cut values break (a JSONField's json_valid)."""
     if not have or not cuts_strings(have["type"], want["type"]):
         return
     length = re.search(r"\((\d+)\)", want["type"]).group(1)
     qn = context.qn
-    if context.connection.vendor == "sqlite":
-        cut, measure = f"substr({qn(column)}, 1, {length})", f"length({qn(column)})"
-    else:
-        cut, measure = f"LEFT({qn(column)}, {length})", f"CHAR_LENGTH({qn(column)})"
+    cut, measure = f"substr({qn(column)}, 1, {length})", f"length({qn(column)})"
     context.execute(f"UPDATE {qn(table)} SET {qn(column)} = {cut} WHERE {measure} > {length}")
+
+
+def _modify_cutting_longer_strings(context: SyncContext, statement: str) -> None:
+    """MariaDB/MySQL: the MODIFY of a string column made shorter, with strict
+    mode off for it: the server then cuts the longer values to the new
+    length, where strict mode stops the run (risks.py has announced the cut,
+    and refused anything else that would not convert)."""
+    context.execute("SET @automigrate_sql_mode = @@SESSION.sql_mode")
+    context.execute(
+        "SET SESSION sql_mode = REPLACE(REPLACE(@@SESSION.sql_mode, 'STRICT_TRANS_TABLES', ''), "
+        "'STRICT_ALL_TABLES', '')"
+    )
+    try:
+        context.execute(statement)
+    finally:
+        context.execute("SET SESSION sql_mode = @automigrate_sql_mode")
 
 
 def _alter_column_postgresql(context: SyncContext, step: Step) -> None:
@@ -358,9 +379,11 @@ def _remake_sqlite_table(context: SyncContext, step: Step) -> None:
         want = step.desired["columns"].get(column)
         if want is not None and have.get("null") and not want.get("null"):
             _fill_nulls(context, step, column)
+    context.editor._remake_table(model)
+    for column, have in step.live["columns"].items():
+        want = step.desired["columns"].get(column)
         if want is not None:
             _cut_longer_strings(context, step.table, column, have, want)
-    context.editor._remake_table(model)
 
 
 def _initial_value(context: SyncContext, table: str, field: models.Field) -> tuple[str, list]:
@@ -463,7 +486,11 @@ def _is_mysql_column_check(context: SyncContext, item: dict | None) -> bool:
 
 def _modify_mysql_column(context: SyncContext, table: str, column: str) -> None:
     line = context.desired.mysql_lines[table]["columns"][column]
-    context.execute(f"ALTER TABLE {context.qn(table)} MODIFY {line}")
+    statement = f"ALTER TABLE {context.qn(table)} MODIFY {line}"
+    if (table, column) in context.cutting:
+        _modify_cutting_longer_strings(context, statement)
+    else:
+        context.execute(statement)
 
 
 def _add_mysql_line(context: SyncContext, step: Step, group: str) -> None:

@@ -241,3 +241,27 @@ def test_text_that_is_not_json_does_not_convert_into_a_json_field():
     with pytest.raises(Refused, match=r"color: type .*, 1 value does not convert"):
         autoupdate([JsonColor], accept_data_loss=True)
     assert diff_schemas(before, live_schema()) == []
+
+
+class OneCharColor(models.Model):
+    title = models.CharField(max_length=200)
+    color = models.CharField(max_length=1, null=True)  # noqa: DJ001 (as TodoList has it)
+
+    class Meta:
+        apps = Apps()
+        app_label = "todolist"
+        db_table = "todolist_todolist"
+
+
+def test_json_into_a_one_character_string_is_cut_on_every_backend():
+    """Found by the 1,000-example SQLite run: the cut ran before the type
+    change, against the JSON column's json_valid CHECK ('[' is no JSON)."""
+    number_column_holding(["[]", '{"a": 1}'])
+    autoupdate([JsonColor])  # the values are JSON: color is a JSON column now
+
+    with pytest.raises(Refused):
+        autoupdate([OneCharColor])
+    autoupdate([OneCharColor], accept_data_loss=True)
+
+    assert raw_values("todolist_todolist", "color") == ["[", "{"]
+    assert check([OneCharColor]).steps == []

@@ -504,21 +504,26 @@ def test_connection_dropped_after_the_last_step_is_one_line(tmp_path, command):
     connection.vendor != "mysql", reason="only MariaDB/MySQL leaves a failed run half-done"
 )
 def test_mariadb_statement_error_says_fix_the_cause(run_manage):
-    """A statement the rows make fail fails the same way on a re-run: the
-    message says to fix the cause first. Here the foreign key the models
-    declare, dropped by hand, over a row that points at no list (the plan
-    does not count those; a value that does not convert it refuses first)."""
+    """A statement that fails for a cause a re-run does not remove fails the
+    same way again: the message says to fix the cause first. Here a trigger
+    made by hand refuses the UPDATE that fills the NULLs of a column that
+    becomes NOT NULL (what the plan foresees, a value that does not convert
+    or a row that breaks a new constraint, it refuses before anything runs)."""
     seed()
+    alter(Todo, "title", models.CharField(max_length=200, null=True))
     with connection.cursor() as cursor:
+        cursor.execute("UPDATE todolist_todo SET title = NULL WHERE title = 'milk'")
         cursor.execute(
-            "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
-            "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'todolist_todo' "
-            "AND REFERENCED_TABLE_NAME = 'todolist_todolist'"
+            "CREATE TRIGGER todolist_todo_frozen BEFORE UPDATE ON todolist_todo FOR EACH ROW "
+            "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'todos are frozen'"
         )
-        (name,) = cursor.fetchone()
-        cursor.execute(f"ALTER TABLE todolist_todo DROP FOREIGN KEY `{name}`")
-        cursor.execute("UPDATE todolist_todo SET todo_list_id = 999999 WHERE title = 'milk'")
-    result = run_manage("autoupdate", "todolist", "--noinput", "--accept-data-loss")
+    try:
+        result = run_manage(
+            "autoupdate", "todolist", "--noinput", "--default", "todolist.Todo.title=x"
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS todolist_todo_frozen")
 
     assert result.returncode == 1
     line = assert_one_line(result.stderr)

@@ -69,6 +69,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from automigrate_cmd import AutomigrateError, Refused, autoupdate, desired_cache
+from automigrate_cmd.apply import atomic_schema_editor
 from automigrate_cmd.selection import tables_of
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from automigrate_cmd.update import check
@@ -1032,7 +1033,10 @@ def migrate(migrations, state: ProjectState) -> ProjectState:
     """Apply ``migrations`` as the executor does."""
     state = state.clone()
     for migration in migrations:
-        with connection.schema_editor(atomic=migration.atomic) as editor:
+        # Rolled back also when SQLite's editor raises from __exit__ (its
+        # foreign-key check), which left the transaction open for the next example.
+        editor_for = atomic_schema_editor if migration.atomic else connection.schema_editor
+        with editor_for(connection) as editor:
             state = migration.apply(state, editor)
     return state
 
@@ -1715,3 +1719,17 @@ def test_db_column_rename_with_a_conditional_index():
     later = (replace(m0, fields=(replace(spec, db_column="col_r0"),)),)
     case = Case((m0,), later, (), (), ("db_column",), rows((m0,), {"U0": 0}))
     assert run_judge(case).kind in SUCCESS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_foreign_key_retargeted_over_rows_that_point_nowhere():
+    """Found by the 1,000-example SQLite run: M1.r1 points at M1, then at
+    M0, which has no rows. migrate fails; autoupdate must refuse up front
+    (on SQLite Django's check after the rebuild escaped the rollback)."""
+    m0 = ModelSpec("U0", "M0")
+    m1 = ModelSpec("U1", "M1", fields=(fk("r1", "U1"),))
+    later = (m0, replace(m1, fields=(fk("r1", "U0"),)))
+    values = {"U1": {"r1": [0]}}
+    counts = {"U0": 0, "U1": 1}
+    case = Case((m0, m1), later, (), (), ("add_relation",), rows((m0, m1), counts, values))
+    assert run_judge(case).kind == "refused where migrate fails too"
