@@ -109,11 +109,20 @@ def _declared_by_models(item: dict, declared_before: set[str] | None) -> bool:
 
 
 def _backs_a_foreign_key(index: dict, wanted: Record) -> bool:
-    """A plain index on exactly the columns of a foreign key the models declare."""
+    """A plain index on exactly the columns of a foreign key the models
+    declare, which nothing the models want has exactly (a unique one-to-one
+    column needs no second index)."""
     columns = [key.get("column") for key in index.get("columns") or []]
     wanted_columns = [fk.get("columns") for fk in wanted.get("foreign_keys", [])]
     plain = not index.get("unique") and all(not key.get("prefix") for key in index["columns"])
-    return plain and columns in wanted_columns
+    items = [*wanted.get("indexes", []), *wanted.get("uniques", [])]
+    exact = [_plain_columns(item) for item in items]
+    exact.append((wanted.get("primary_key") or {}).get("columns"))
+    return plain and columns in wanted_columns and columns not in exact
+
+
+def _plain_columns(item: dict) -> list[str]:
+    return [key if isinstance(key, str) else key.get("column") for key in item.get("columns") or []]
 
 
 def _on_kept_columns(item: dict, wanted: Record) -> bool:
