@@ -11,6 +11,7 @@ build every model where it reads back what the server makes of them.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -27,8 +28,10 @@ from tests.test_commands_as_typed import assert_one_line, manage_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-APP_USER = "am_app_user"
-READER = "am_app_reader"  # SELECT only
+# Users and roles belong to the server, not to a database: one set per xdist worker.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+APP_USER = f"am_app_user_{_WORKER}"
+READER = f"am_app_reader_{_WORKER}"  # SELECT only
 SETTINGS = "tests.settings_app_user"  # the example project, plus AUTOMIGRATE_SCRATCH_DATABASE
 
 
