@@ -314,19 +314,24 @@ class _Measurer:
             return ""  # the expression names the columns as they will be called
         expression = _check_expression(item["check"])
         sql_table = self.sql_names(table)[0]
-        try:
-            alias = self.connection.alias
-            with transaction.atomic(using=alias), self.connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM {sql_table} WHERE NOT ({expression})")
-                rows = cursor.fetchone()[0]
-        except DatabaseError:
-            return ""  # it names what the plan adds: the database checks it on apply
+        rows = self.count_if_it_runs(f"SELECT COUNT(*) FROM {sql_table} WHERE NOT ({expression})")
         if not rows:
             return ""
         return (
             f"{table}: new check {item['name']} ({expression}), {rows_text(rows)} "
             f"{'breaks' if rows == 1 else 'break'} it; change {'it' if rows == 1 else 'them'} first"
         )
+
+    def count_if_it_runs(self, sql: str) -> int:
+        """``sql``'s count, in a savepoint; 0 when it fails: then it names
+        what the plan adds, and the database checks it on apply."""
+        try:
+            alias = self.connection.alias
+            with transaction.atomic(using=alias), self.connection.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchone()[0]
+        except DatabaseError:
+            return 0
 
     def orphans(self, table: str, fk: dict) -> str:
         """A new foreign key over rows that point at no row of its target:
@@ -348,13 +353,7 @@ class _Measurer:
                 for column, target in zip(own, targets, strict=True)
             )
             where = f"{not_null} AND NOT EXISTS (SELECT 1 FROM {ref} r WHERE {match})"
-        try:
-            alias = self.connection.alias
-            with transaction.atomic(using=alias), self.connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM {sql_table} t WHERE {where}")
-                rows = cursor.fetchone()[0]
-        except DatabaseError:
-            return ""  # it names what the plan adds: the database checks it on apply
+        rows = self.count_if_it_runs(f"SELECT COUNT(*) FROM {sql_table} t WHERE {where}")
         if not rows:
             return ""
         return (
