@@ -13,10 +13,14 @@ it). ``REALAPPS_REPORT=FILE`` writes the figures there as a Markdown table.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -140,8 +144,6 @@ def case_param(label: str):
 
 pytestmark = [
     pytest.mark.skipif(not selected(), reason="the real-app corpus runs when REALAPPS is set"),
-    # One worker runs the corpus in order, on databases of its own.
-    pytest.mark.xdist_group("realapps"),
 ]
 
 
@@ -164,22 +166,39 @@ def base_url() -> str:
 
 
 class Corpus:
-    """The cases run so far in this session, each run once."""
+    """The cases run so far in this test run, each run once, whichever xdist
+    worker asks first: the results are files in a folder of the run, and one
+    lock serializes the harness (its databases are the same for every worker)."""
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        self.reference_seconds = json.loads(harness("reference", str(workdir)))["seconds"]
-        self.results: dict[str, dict] = {}
+        with self.locked():
+            seconds = workdir / "reference.seconds"
+            if not seconds.exists():
+                seconds.write_text(str(json.loads(harness("reference", str(workdir)))["seconds"]))
+        self.reference_seconds = float(seconds.read_text())
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with open(self.workdir / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def case(self, label: str) -> dict:
-        if label not in self.results:
-            self.results[label] = json.loads(harness("case", label, str(self.workdir)))
-        return self.results[label]
+        result = self.workdir / f"{label}.json"
+        with self.locked():
+            if not result.exists():
+                result.write_text(harness("case", label, str(self.workdir)))
+        return json.loads(result.read_text())
 
 
 @pytest.fixture(scope="session")
-def corpus(tmp_path_factory) -> Corpus:
-    return Corpus(tmp_path_factory.mktemp("realapps"))
+def corpus() -> Corpus:
+    # One folder for the whole run: every xdist worker has the same TESTRUNUID.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
+    workdir = Path(tempfile.gettempdir()) / f"automigrate-realapps-{run}"
+    workdir.mkdir(exist_ok=True)
+    return Corpus(workdir)
 
 
 @pytest.mark.parametrize("label", [case_param(label) for label in selected()])

@@ -13,6 +13,9 @@ _CELERY_BEAT = ["django_celery_beat"] if find_spec("django_celery_beat") else []
 
 INSTALLED_APPS = [
     *INSTALLED_APPS,
+    # wagtail's PostgreSQL search indexes are GIN: Django 6 requires this app
+    # for them (postgres.E005), as tests/settings.py says.
+    "django.contrib.postgres",
     "django.contrib.sites",
     # wagtail and what it needs
     "wagtail.contrib.forms",
