@@ -64,17 +64,16 @@ def number_column_holding(values: list) -> None:
     set_raw("todolist_todolist", "color", values)
 
 
-class IntegerColor(models.Model):
-    """TodoList with color as an integer: the model the tests sync to (in a
-    registry of its own, out of the project's)."""
+def todolist_with(name: str, color: models.Field, **fields) -> type[models.Model]:
+    """TodoList as another model version with ``color`` as given (in a
+    registry of its own, out of the project's): what the tests sync to."""
+    options = {"apps": Apps(), "app_label": "todolist", "db_table": "todolist_todolist"}
+    meta = type("Meta", (), {**options, **fields.pop("meta", {})})
+    attributes = {"__module__": __name__, "Meta": meta, "title": models.CharField(max_length=200)}
+    return type(name, (models.Model,), {**attributes, "color": color, **fields})
 
-    title = models.CharField(max_length=200)
-    color = models.IntegerField(null=True)
 
-    class Meta:
-        apps = Apps()
-        app_label = "todolist"
-        db_table = "todolist_todolist"
+IntegerColor = todolist_with("IntegerColor", models.IntegerField(null=True))
 
 
 def test_values_that_do_not_convert_refuse_the_run_even_when_loss_is_accepted():
@@ -131,19 +130,16 @@ def test_a_type_the_database_cannot_convert_to_is_refused_up_front():
     assert diff_schemas(before, live_schema()) == []
 
 
-class NonNegativeColor(models.Model):
-    """IntegerColor with a check that the live rows break."""
-
-    title = models.CharField(max_length=200)
-    color = models.IntegerField(null=True)
-
-    class Meta:
-        apps = Apps()
-        app_label = "todolist"
-        db_table = "todolist_todolist"
-        constraints = [
+# IntegerColor with a check that the live rows break.
+NonNegativeColor = todolist_with(
+    "NonNegativeColor",
+    models.IntegerField(null=True),
+    meta={
+        "constraints": [
             models.CheckConstraint(condition=models.Q(color__gte=0), name="color_not_negative")
         ]
+    },
+)
 
 
 def test_a_check_constraint_the_rows_break_is_counted_and_refused_up_front():
@@ -171,17 +167,12 @@ def no_owner_yet() -> int:
     raise LookupError("no owner row yet")
 
 
-class WithOwner(models.Model):
-    """TodoList with a new NOT NULL column whose default queries what is not there."""
-
-    title = models.CharField(max_length=200)
-    color = models.CharField(max_length=50, null=True)  # noqa: DJ001 (as TodoList has it)
-    owner = models.IntegerField(default=no_owner_yet)
-
-    class Meta:
-        apps = Apps()
-        app_label = "todolist"
-        db_table = "todolist_todolist"
+# A new NOT NULL column whose default queries what is not there.
+WithOwner = todolist_with(
+    "WithOwner",
+    models.CharField(max_length=50, null=True),  # noqa: DJ001 (as TodoList has it)
+    owner=models.IntegerField(default=no_owner_yet),
+)
 
 
 class BrokenType(models.IntegerField):
@@ -222,14 +213,7 @@ def test_a_field_whose_type_fails_is_one_line_naming_the_field():
     assert "todolist_broken" not in connection.introspection.table_names()
 
 
-class JsonColor(models.Model):
-    title = models.CharField(max_length=200)
-    color = models.JSONField(null=True)
-
-    class Meta:
-        apps = Apps()
-        app_label = "todolist"
-        db_table = "todolist_todolist"
+JsonColor = todolist_with("JsonColor", models.JSONField(null=True))
 
 
 def test_text_that_is_not_json_does_not_convert_into_a_json_field():
@@ -243,14 +227,10 @@ def test_text_that_is_not_json_does_not_convert_into_a_json_field():
     assert diff_schemas(before, live_schema()) == []
 
 
-class OneCharColor(models.Model):
-    title = models.CharField(max_length=200)
-    color = models.CharField(max_length=1, null=True)  # noqa: DJ001 (as TodoList has it)
-
-    class Meta:
-        apps = Apps()
-        app_label = "todolist"
-        db_table = "todolist_todolist"
+OneCharColor = todolist_with(
+    "OneCharColor",
+    models.CharField(max_length=1, null=True),  # noqa: DJ001 (as TodoList has it)
+)
 
 
 def test_json_into_a_one_character_string_is_cut_on_every_backend():
