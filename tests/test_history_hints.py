@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from automigrate_cmd import desired_cache
-
-from .test_living_with_migrations import APP, manage, ok
+from .test_living_with_migrations import APP, forget_app, manage, ok, start_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,38 +56,19 @@ def app_at_0001(tmp_path):
     """livingapp at 0001 (made and applied by makemigrations + migrate) with
     two rows; then the models as they are now and the three migrations that
     lead there, unapplied."""
-    package = tmp_path / APP
-    (package / "migrations").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "migrations" / "__init__.py").write_text("")
-    (package / "models.py").write_text(AT_0001)
-    ok(manage(tmp_path, "makemigrations", APP))
-    ok(manage(tmp_path, "migrate", APP))
+    start_app(tmp_path, AT_0001)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO livingapp_note (title, " + connection.ops.quote_name("desc") + ") "
             "VALUES ('a', 'first'), ('b', 'second')"
         )
+    package = tmp_path / APP
     (package / "models.py").write_text(NOW)
     for name, (parent, operation) in LATER_MIGRATIONS.items():
         text = MIGRATION.format(parent=parent, operation=operation)
         (package / "migrations" / f"{name}.py").write_text(text)
     yield tmp_path
     forget_app()
-
-
-def forget_app() -> None:
-    with connection.cursor() as cursor:
-        for table in ("livingapp_note", "livingapp_memo"):
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"DELETE FROM {desired_cache.TABLE} WHERE model LIKE 'livingapp.%%'")
-        cursor.execute("DELETE FROM django_migrations WHERE app = %s", [APP])
-        cursor.execute(
-            "DELETE FROM auth_permission WHERE content_type_id IN "
-            "(SELECT id FROM django_content_type WHERE app_label = %s)",
-            [APP],
-        )
-        cursor.execute("DELETE FROM django_content_type WHERE app_label = %s", [APP])
 
 
 def memos() -> list[tuple]:

@@ -52,22 +52,29 @@ class Migration(migrations.Migration):
 @pytest.fixture
 def app_dir(tmp_path):
     """livingapp with Note(text) and 0001 applied by ``migrate``; removed after."""
-    package = tmp_path / APP
+    start_app(tmp_path, NOTE)
+    yield tmp_path
+    forget_app()
+
+
+def start_app(app_dir: Path, models_py: str) -> None:
+    """livingapp in ``app_dir`` with these models, its 0001 made by
+    makemigrations and applied by migrate."""
+    package = app_dir / APP
     (package / "migrations").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "migrations" / "__init__.py").write_text("")
-    (package / "models.py").write_text(NOTE)
-    ok(manage(tmp_path, "makemigrations", APP))
-    ok(manage(tmp_path, "migrate", APP))
-    yield tmp_path
-    forget_app()
+    (package / "models.py").write_text(models_py)
+    ok(manage(app_dir, "makemigrations", APP))
+    ok(manage(app_dir, "migrate", APP))
 
 
 def forget_app() -> None:
     """What livingapp left in the test database, gone: the other tests do not know it."""
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {qn('livingapp_note')}")
+        for table in ("livingapp_note", "livingapp_memo"):  # Memo: tests/test_history_hints.py
+            cursor.execute(f"DROP TABLE IF EXISTS {qn(table)}")
         cursor.execute(f"DELETE FROM {qn(desired_cache.TABLE)} WHERE model LIKE 'livingapp.%%'")
         cursor.execute("DELETE FROM django_migrations WHERE app = %s", [APP])
         cursor.execute(
