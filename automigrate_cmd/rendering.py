@@ -27,8 +27,7 @@ from django.utils.module_loading import import_string
 
 
 def as_migrate_builds_them(chosen: list[type[models.Model]]) -> list[type[models.Model]]:
-    migrated = MigrationLoader(None, ignore_no_migrations=True).migrated_apps
-    to_render = [m for m in chosen if m._meta.app_label in migrated and _state_differs(m)]
+    to_render = [m for m in chosen if built_from_state(m)]
     if not to_render:
         return list(chosen)
     state_apps = _render(to_render)
@@ -43,15 +42,23 @@ def built_from_state(model: type[models.Model]) -> bool:
     """Whether ``as_migrate_builds_them`` renders this model, without loading
     any migration: its app has a migrations package and rendering changes its
     DDL. For fingerprints, which must change when an app gains migrations."""
-    if not _state_differs(model):
-        return False
-    module_name, _explicit = MigrationLoader.migrations_module(model._meta.app_label)
-    if module_name is None:
-        return False
+    return _state_differs(model) and has_migrations(model._meta.app_label)
+
+
+def has_migrations(app_label: str) -> bool:
+    """Whether ``MigrationLoader`` counts the app as migrated: its migrations
+    module is a package (not a namespace), without loading any migration."""
     try:
-        return importlib.util.find_spec(module_name) is not None
-    except ModuleNotFoundError:
+        module_name, _explicit = MigrationLoader.migrations_module(app_label)
+        if module_name is None:
+            return False
+        module = importlib.import_module(module_name)
+    except (LookupError, ImportError):  # not an installed app; no such module
         return False
+    path = getattr(module, "__path__", None)
+    return path is not None and (
+        getattr(module, "__file__", None) is not None or isinstance(path, list)
+    )
 
 
 def _state_differs(model: type[models.Model]) -> bool:
