@@ -19,9 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.management.sql import emit_post_migrate_signal
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.recorder import MigrationRecorder
 
 from .history import MigrationKey, record_apps_history
+from .rendering import has_migrations
 from .report import Reporter
 
 TABLE = "automigrate_cmd_unfinished"
@@ -43,7 +46,8 @@ def begin(connection: BaseDatabaseWrapper, app_labels: Iterable[str]) -> None:
     outlives a stop after the DDL; a run whose DDL failed only leaves the
     next run some bookkeeping to repeat."""
     table = _table(connection)
-    with connection.cursor() as cursor:
+    # One commit: in autocommit mode SQLite commits (a disk sync) every row.
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (app_label varchar(100) NOT NULL)")
         cursor.executemany(
             f"INSERT INTO {table} (app_label) VALUES (%s)", [(label,) for label in app_labels]
@@ -60,12 +64,36 @@ def finish(
     signals: dict,
 ) -> list[MigrationKey]:
     """Record the migrations of ``app_labels``, send ``post_migrate`` as
-    ``migrate`` does, then forget that anything was due."""
+    ``migrate`` does, then forget that anything was due.
+
+    All of it in one transaction: ``migrate`` lets each handler commit on its
+    own (content types and permissions: two commits per app, each a disk
+    sync), which is most of what a build of a hundred tables costs on
+    SQLite. A handler that fails inside it (one that cannot run in a
+    transaction, say) rolls it all back, and the signal is sent again the
+    way ``migrate`` sends it, so the outcome is ``migrate``'s."""
+    _ensure_history_table(connection, app_labels)
+    try:
+        with transaction.atomic(using=connection.alias):
+            return _finish(connection, app_labels, report, verbosity, interactive, signals)
+    except Exception:
+        return _finish(connection, app_labels, report, verbosity, interactive, signals)
+
+
+def _finish(connection, app_labels, report, verbosity, interactive, signals):
     recorded = record_apps_history(connection, set(app_labels), report)
     emit_post_migrate_signal(verbosity, interactive, connection.alias, **signals)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_table(connection)}")
     return recorded
+
+
+def _ensure_history_table(connection: BaseDatabaseWrapper, app_labels: Iterable[str]) -> None:
+    """``django_migrations``, made before the transaction when an app has
+    migrations to record: SQLite's schema editor cannot run inside one."""
+    recorder = MigrationRecorder(connection)
+    if any(has_migrations(label) for label in app_labels) and not recorder.has_table():
+        recorder.ensure_schema()
 
 
 def _table(connection: BaseDatabaseWrapper) -> str:
