@@ -8,7 +8,8 @@ are dropped without losing those references:
 - PostgreSQL: foreign keys into the recreated tables are dropped first
   (never ``DROP ... CASCADE``, which would silently lose them and any view)
   and the outside ones are restored afterwards from ``pg_get_constraintdef``.
-  All of it runs in one transaction.
+  All of it runs in one transaction, unless it needs more locks than one
+  transaction may hold (``lock_budget``): then in several.
 - SQLite: foreign keys are part of the referencing table's definition and
   point at the table by name, so they survive the drop; one transaction.
 - MySQL/MariaDB: DDL is not transactional, so the run leans on
@@ -27,6 +28,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Model
 
+from . import lock_budget
+from .exceptions import Refused
 from .plan import RecreatePlan
 from .report import Reporter
 from .selection import tables_of
@@ -39,6 +42,10 @@ def apply_plan(
     collect_sql: bool = False,
 ) -> list[str]:
     """Apply ``plan``; with ``collect_sql`` only return the SQL it would run."""
+    limit = None if collect_sql else lock_budget.budget(connection)
+    if limit is not None and plan_locks(plan) > limit:
+        _apply_in_transactions(plan, connection, report, limit)
+        return []
     with atomic_schema_editor(connection, collect_sql) as editor:
         try:
             _before(plan, editor, report)
@@ -108,21 +115,90 @@ def _drop_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: R
             editor.execute(f"DROP TABLE {editor.quote_name(target.table)}")
 
 
-def _create_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+def _create_tables(
+    plan: RecreatePlan,
+    editor: BaseDatabaseSchemaEditor,
+    report: Reporter,
+    batches: lock_budget.Batches = lock_budget.ONE_TRANSACTION,
+) -> None:
     for model in plan.models_to_create:
         own_table, *m2m_tables = tables_of(model)
+        batches.spend(lock_budget.model_locks(model))
         with report.step(f"Creating {own_table}"), one_round_trip(editor):
             create_model(editor, model)
         for table in m2m_tables:
             report.line(f"  Creating {table}... " + report.style.SUCCESS("OK"))
         report_skipped(report, editor, model)
-    if editor.deferred_sql:
-        with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
-            # What the schema editor would run on exit, run here so it shows.
+    run_deferred_sql(editor, report, batches)
+
+
+def run_deferred_sql(
+    editor: BaseDatabaseSchemaEditor,
+    report: Reporter,
+    batches: lock_budget.Batches = lock_budget.ONE_TRANSACTION,
+) -> None:
+    """What the schema editor would run on exit, run here so it shows: as
+    few round trips as the transactions allow."""
+    statements, editor.deferred_sql = editor.deferred_sql, []
+    if not statements:
+        return
+    with report.step(f"Adding indexes and constraints ({len(statements)})"):
+        while statements:
+            fit = max(1, batches.room() // lock_budget.PER_STATEMENT)
+            group, statements = statements[:fit], statements[fit:]
+            batches.spend(len(group) * lock_budget.PER_STATEMENT)
             with one_round_trip(editor):
-                for sql in editor.deferred_sql:
+                for sql in group:
                     editor.execute(sql)
-            editor.deferred_sql = []
+
+
+def plan_locks(plan: RecreatePlan) -> int:
+    """An upper bound of the relations ``plan`` locks (see lock_budget)."""
+    statements = len(plan.internal_foreign_keys) + 2 * len(plan.references) + len(plan.empty)
+    return (
+        lock_budget.PER_STATEMENT * statements
+        + sum(_drop_locks(plan).values())
+        + sum(lock_budget.model_locks(model) for model in plan.models_to_create)
+    )
+
+
+def _drop_locks(plan: RecreatePlan) -> dict[str, int]:
+    """What dropping each table of ``plan.drop`` locks, counted from its model."""
+    by_table = {t: n for m in plan.models_to_create for t, n in lock_budget.table_locks(m).items()}
+    return {t.table: by_table.get(t.table, lock_budget.PER_STATEMENT) for t in plan.drop}
+
+
+def _apply_in_transactions(
+    plan: RecreatePlan, connection: BaseDatabaseWrapper, report: Reporter, limit: int
+) -> None:
+    """PostgreSQL, a plan over the lock budget: the same work in several
+    transactions. Foreign keys from tables outside the selection are dropped
+    and restored from the plan's memory of them, which a failure in between
+    would lose: such a plan is refused."""
+    if plan.references:
+        outside = ", ".join(f"{r.foreign_key.table}.{r.foreign_key.name}" for r in plan.references)
+        raise Refused(
+            "Refusing to recreate: these tables need more locks than one PostgreSQL "
+            f"transaction may hold ({limit:,}), and foreign keys from outside them ({outside}) "
+            "would be lost if a run in several transactions failed. Automigrate fewer models "
+            "at a time, or raise max_locks_per_transaction. Nothing was changed."
+        )
+    report.line(lock_budget.split_notice(limit))
+    drop_locks = _drop_locks(plan)
+    with (
+        connection.schema_editor(atomic=False) as editor,
+        lock_budget.transactions(connection.alias, limit) as batches,
+    ):
+        qn = editor.quote_name
+        for fk in plan.internal_foreign_keys:
+            batches.spend(lock_budget.PER_STATEMENT)
+            with report.step(f"Dropping foreign key {fk.table}.{fk.name}", level=2):
+                editor.execute(f"ALTER TABLE {qn(fk.table)} DROP CONSTRAINT {qn(fk.name)}")
+        for target in plan.drop:
+            batches.spend(drop_locks[target.table])
+            with report.step(f"Dropping {target.table}"):
+                editor.execute(f"DROP TABLE {qn(target.table)}")
+        _create_tables(plan, editor, report, batches)
 
 
 def create_model(editor: BaseDatabaseSchemaEditor, model: type[Model]) -> None:

@@ -1,5 +1,7 @@
 """Errors that carry a message meant for the user, one line, no traceback."""
 
+from django.db import DatabaseError
+
 
 class AutomigrateError(Exception):
     """Base class: the management commands print it as a CommandError."""
@@ -42,6 +44,14 @@ class InvalidOption(AutomigrateError):
     """An option's value makes no sense (a negative or infinite lock timeout)."""
 
 
+class PartlyCommitted(DatabaseError):
+    """A run split into several transactions (``lock_budget``) failed after
+    committing some of them: the driver's error, as the cause."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(*error.args)
+
+
 def first_line(error: BaseException) -> str:
     """A driver's error message as one line, for a one-line CommandError.
 
@@ -77,6 +87,12 @@ def after_failure(error: BaseException, rolled_back: bool) -> str:
     until the cause is fixed.
     """
     again = "run the same command again to finish"
+    if isinstance(error, PartlyCommitted):
+        fix = "" if is_transient(error) else "fix the cause, then "
+        return (
+            "It ran in several transactions (PostgreSQL's lock budget): the ones before the "
+            f"failing one stay applied; {fix}{again}."
+        )
     if rolled_back:
         undone = "Nothing was changed (the run was rolled back)"
         return f"{undone}; {again}." if is_transient(error) else f"{undone}."

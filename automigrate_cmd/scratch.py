@@ -11,7 +11,8 @@ reads the live tables (``snapshot.inspect_schema``):
   revoked (no CREATE on the database, which ``migrate`` does not need), and
   they take no lock on a live table: a foreign key points at a stand-in
   temporary table (PostgreSQL refuses one from a temporary table to a live
-  one), so a ``--check`` never waits for, nor holds up, a writer.
+  one), so a ``--check`` never waits for, nor holds up, a writer. Models
+  too many to lock in one transaction are built in several (``lock_budget``).
 - MySQL/MariaDB: a throwaway database on the same server, dropped afterwards
   (temporary tables there cannot have foreign keys), or, where the user may
   not create databases, the database ``AUTOMIGRATE_SCRATCH_DATABASE`` names;
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import lock_budget
 from .apply import create_model, one_round_trip
 from .exceptions import ScratchUnavailable, UserCodeFailed, first_line
 from .selection import tables_of
@@ -124,32 +126,51 @@ def _desired_postgresql(connection, models_to_create) -> Desired:
     # A connection of its own: the live connection runs no DDL at all, and
     # everything the scratch did is rolled back.
     with _sibling_connection(connection, connection.settings_dict["NAME"]) as sibling:
-        qn = sibling.ops.quote_name
-        result: Desired | None = None
         try:
-            with transaction.atomic(using=sibling.alias):
-                with sibling.cursor() as cursor:
-                    cursor.execute("SELECT current_schema()")
-                    live_schema = cursor.fetchone()[0]
-                    # Unqualified names now create temporary tables (and
-                    # current_schema(), which inspection reads, is pg_temp_N);
-                    # the live schema stays on the path for its types and
-                    # functions (an extension's citext, say).
-                    path = f"pg_temp, {qn(live_schema)}" if live_schema else "pg_temp"
-                    cursor.execute(f"SET LOCAL search_path TO {path}")
-                    # In the database's default tablespace, as the live tables.
-                    cursor.execute("SET LOCAL temp_tablespaces TO ''")
-                with sibling.schema_editor(atomic=False) as editor:
-                    _create_stand_ins(editor, models_to_create)
-                    tables = _create_all(editor, models_to_create)
-                result = read_back(sibling, tables)
-                raise _Rollback
-        except _Rollback:
-            pass
+            # More models than one transaction can lock: in several (lock_budget).
+            limit = lock_budget.budget(sibling)
+            parts = [
+                _in_temporary_tables(sibling, chunk)
+                for chunk in lock_budget.chunks(models_to_create, limit, _temporary_locks)
+            ]
         except DatabaseError as error:
             if _sqlstate(error) == "42501":  # insufficient_privilege
                 raise ScratchUnavailable(_no_temporary_tables(connection, error)) from error
             raise
+    return Desired({table: record for part in parts for table, record in part.snapshot.items()})
+
+
+def _temporary_locks(model: type[models.Model]) -> int:
+    """What building ``model`` locks, its foreign keys' stand-ins included."""
+    stand_ins = len(_referenced_models([model]))
+    return lock_budget.model_locks(model) + lock_budget.PER_STATEMENT * stand_ins
+
+
+def _in_temporary_tables(sibling, models_to_create) -> Desired:
+    """``models_to_create`` built as temporary tables and read back, in a
+    transaction that is rolled back."""
+    qn = sibling.ops.quote_name
+    result: Desired | None = None
+    try:
+        with transaction.atomic(using=sibling.alias):
+            with sibling.cursor() as cursor:
+                cursor.execute("SELECT current_schema()")
+                live_schema = cursor.fetchone()[0]
+                # Unqualified names now create temporary tables (and
+                # current_schema(), which inspection reads, is pg_temp_N);
+                # the live schema stays on the path for its types and
+                # functions (an extension's citext, say).
+                path = f"pg_temp, {qn(live_schema)}" if live_schema else "pg_temp"
+                cursor.execute(f"SET LOCAL search_path TO {path}")
+                # In the database's default tablespace, as the live tables.
+                cursor.execute("SET LOCAL temp_tablespaces TO ''")
+            with sibling.schema_editor(atomic=False) as editor:
+                _create_stand_ins(editor, models_to_create)
+                tables = _create_all(editor, models_to_create)
+            result = read_back(sibling, tables)
+            raise _Rollback
+    except _Rollback:
+        pass
     assert result is not None
     return result
 

@@ -13,13 +13,14 @@ keeping the triggers and views that depend on it.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from . import sqlite_objects
-from .apply import atomic_schema_editor, create_model, report_skipped
+from . import lock_budget, sqlite_objects
+from .apply import atomic_schema_editor, create_model, report_skipped, run_deferred_sql
 from .catalog import stored_name
 from .diff import Step
 from .exceptions import AutomigrateError, first_line
@@ -72,28 +73,68 @@ def apply_steps(
     collect_sql: bool = False,
     hints: Hints | None = None,
 ) -> list[str]:
+    limit = None if collect_sql else lock_budget.budget(connection)
+    if limit is not None and steps_locks(steps, models_by_table) > limit:
+        report.line(lock_budget.split_notice(limit))
+        with _editor_in_transactions(connection, limit) as (editor, batches):
+            _apply_all(steps, editor, models_by_table, desired, report, hints, batches)
+        return []
     with atomic_schema_editor(connection, collect_sql) as editor:
-        context = SyncContext(connection, editor, models_by_table, desired, hints or Hints())
-        context.tables_to_create = {s.table for s in steps if s.kind == "create_table"}
-        # MariaDB: columns whose MODIFY cuts longer strings (any step may MODIFY them).
-        context.cutting = {
-            (step.table, step.name)
-            for step in steps
-            if step.kind == "alter_column"
-            and step.live
-            and cuts_strings(step.live["type"], step.desired["type"])
-        }
-        for step in steps:
-            with report.step(step.describe()):
-                _APPLY[step.kind](context, step)
-        for model in context.created_models:
-            report_skipped(report, editor, model)
-        if editor.deferred_sql:
-            with report.step(f"Adding indexes and constraints ({len(editor.deferred_sql)})"):
-                for sql in editor.deferred_sql:
-                    editor.execute(sql)
-                editor.deferred_sql = []
+        _apply_all(steps, editor, models_by_table, desired, report, hints)
     return list(editor.collected_sql) if collect_sql else []
+
+
+@contextmanager
+def _editor_in_transactions(connection: BaseDatabaseWrapper, limit: int):
+    with (
+        connection.schema_editor(atomic=False) as editor,
+        lock_budget.transactions(connection.alias, limit) as batches,
+    ):
+        yield editor, batches
+
+
+def _apply_all(
+    steps: list[Step],
+    editor: BaseDatabaseSchemaEditor,
+    models_by_table: dict[str, type[models.Model]],
+    desired: Desired,
+    report: Reporter,
+    hints: Hints | None,
+    batches: lock_budget.Batches = lock_budget.ONE_TRANSACTION,
+) -> None:
+    context = SyncContext(editor.connection, editor, models_by_table, desired, hints or Hints())
+    context.tables_to_create = {s.table for s in steps if s.kind == "create_table"}
+    # MariaDB: columns whose MODIFY cuts longer strings (any step may MODIFY them).
+    context.cutting = {
+        (step.table, step.name)
+        for step in steps
+        if step.kind == "alter_column"
+        and step.live
+        and cuts_strings(step.live["type"], step.desired["type"])
+    }
+    for step in steps:
+        batches.spend(_step_locks(step, models_by_table))
+        with report.step(step.describe()):
+            _APPLY[step.kind](context, step)
+    for model in context.created_models:
+        report_skipped(report, editor, model)
+    run_deferred_sql(editor, report, batches)
+
+
+def steps_locks(steps: list[Step], models_by_table: dict[str, type[models.Model]]) -> int:
+    """An upper bound of the relations ``steps`` lock (see lock_budget)."""
+    return sum(_step_locks(step, models_by_table) for step in steps)
+
+
+def _step_locks(step: Step, models_by_table: dict[str, type[models.Model]]) -> int:
+    """A new table: all that creating its model makes (an auto-created
+    many-to-many table comes with its model's); any other step: one
+    statement's, or a few for a rebuilt or dropped table."""
+    if step.kind == "create_table" and step.table in models_by_table:
+        return lock_budget.model_locks(models_by_table[step.table])
+    if step.kind in ("drop_table", "rebuild_table"):
+        return 4 * lock_budget.PER_STATEMENT
+    return lock_budget.PER_STATEMENT
 
 
 # --- tables and columns ----------------------------------------------------
