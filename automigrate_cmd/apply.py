@@ -71,7 +71,10 @@ def atomic_schema_editor(
     were kept while the run said it was rolled back. So on SQLite the atomic
     block is one of ours, around an editor of its own."""
     if connection.vendor != "sqlite" or collect_sql:
-        with connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor:
+        with (
+            engines_asked_once(connection),
+            connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor,
+        ):
             yield editor
         return
     # Off before the transaction: SQLite cannot turn foreign keys off inside one.
@@ -84,6 +87,31 @@ def atomic_schema_editor(
             yield editor
     finally:
         connection.enable_constraint_checking()
+
+
+@contextmanager
+def engines_asked_once(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """MariaDB/MySQL: Django's schema editor asks the server for a table's
+    storage engine (a query) each time it decides whether a foreign key needs
+    an index of its own, about twice per table. A table's engine does not
+    change within a run (its drops come before its creates): each is asked once."""
+    if connection.vendor != "mysql":
+        yield
+        return
+    introspection = connection.introspection
+    ask = introspection.get_storage_engine
+    known: dict[str, str] = {}
+
+    def asked_once(cursor, table_name: str) -> str:
+        if table_name not in known:
+            known[table_name] = ask(cursor, table_name)
+        return known[table_name]
+
+    introspection.get_storage_engine = asked_once
+    try:
+        yield
+    finally:
+        del introspection.get_storage_engine
 
 
 def _before(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:

@@ -37,7 +37,7 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from . import lock_budget
-from .apply import create_model, one_round_trip
+from .apply import create_model, engines_asked_once, one_round_trip
 from .exceptions import ScratchUnavailable, UserCodeFailed, first_line
 from .selection import tables_of
 from .snapshot import Snapshot, inspect_schema
@@ -88,7 +88,7 @@ def _tables_of_model(desired: Desired, model: type[models.Model]) -> Desired:
 
 
 def _create_all(editor, models_to_create: list[type[models.Model]]) -> list[str]:
-    with one_round_trip(editor):
+    with one_round_trip(editor), engines_asked_once(editor.connection):
         for model in models_to_create:
             try:
                 create_model(editor, model)
