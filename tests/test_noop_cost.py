@@ -151,3 +151,16 @@ def test_the_fingerprint_changes_when_an_app_gains_or_loses_migrations():
     with override_settings(MIGRATION_MODULES={"auth": None}):
         without = desired_cache.fingerprints([User], connection)
     assert with_migrations != without
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="Django asks MySQL/MariaDB for engines")
+def test_a_build_asks_each_tables_storage_engine_once():
+    """Django's MySQL schema editor asks for a table's engine for each
+    foreign key it considers indexing; a build asks once per table."""
+    asked = [
+        sql
+        for sql in queries(lambda: automigrate())
+        if "information_schema.tables" in sql.lower() and "engine" in sql.lower()
+    ]
+    assert asked
+    assert len(asked) == len(set(asked)), asked
