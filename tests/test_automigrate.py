@@ -154,6 +154,36 @@ def test_signals_create_content_types_and_permissions():
     assert Permission.objects.filter(codename="add_todo").exists()
 
 
+def test_a_post_migrate_handler_that_cannot_run_in_a_transaction_still_runs():
+    """The bookkeeping runs in one transaction; a handler that fails inside it
+    (here one that uses the schema editor: SQLite refuses it inside a
+    transaction, MariaDB's DDL commits it) gets the signal again the way
+    migrate sends it; on PostgreSQL it just runs inside."""
+    from django.db.models.signals import post_migrate
+
+    calls: list[bool] = []
+
+    def makes_a_table(sender, using, **kwargs):
+        if sender.label != "todolist":
+            return
+        calls.append(transaction.get_autocommit(using))
+        with connection.schema_editor() as editor:
+            editor.execute("CREATE TABLE handler_made (id integer)")
+
+    post_migrate.connect(makes_a_table)
+    try:
+        automigrate("todolist")
+        made = "handler_made" in table_names()
+    finally:
+        post_migrate.disconnect(makes_a_table)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS handler_made")
+    assert made
+    expected = [False] if connection.vendor == "postgresql" else [False, True]
+    assert calls == expected  # in the transaction, then (if it failed there) as migrate runs it
+    assert ContentType.objects.filter(app_label="todolist").count() == 3
+
+
 def test_migrate_after_automigrate_has_nothing_to_do():
     run("--noinput", verbosity=0)
     recorded = MigrationRecorder(connection).applied_migrations()
