@@ -53,12 +53,13 @@ class Target:
 def keep_undeclared(
     live: Snapshot, desired: Snapshot, previous: Snapshot, vendor: str = ""
 ) -> Target:
-    target: Snapshot = json.loads(json.dumps(desired))
+    target: Snapshot = dict(desired)
     kept: list[str] = []
-    for table, wanted in target.items():
+    for table, wanted in desired.items():
         have = live.get(table)
-        if have is None:
-            continue
+        if have is None or have == wanted:
+            continue  # nothing there, or nothing more: in sync, the usual case
+        wanted = target[table] = json.loads(json.dumps(wanted))  # added to: a copy
         before = previous.get(table)
         kept += _keep_items(table, have, wanted, before, vendor == "mysql")
         kept += _keep_collations(table, have, wanted, before)
