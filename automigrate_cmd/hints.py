@@ -72,6 +72,8 @@ class Hints:
     # What came from an unapplied migration, for the plan: table or
     # (table, column) -> "app.0005_rename_desc".
     sources: dict[Any, str] = field(default_factory=dict)
+    # Whether the unapplied migrations' hints were added (migration_hints.py).
+    history_read: bool = False
 
     def old_name(self, table: str, column: str | None = None) -> tuple[str, str | None]:
         """Where a table (and column) of the plan is in the live database now."""

@@ -28,10 +28,9 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
 
 from . import hints as hints_module
-from .catalog import existing_tables
 from .exceptions import LabelError
 from .hints import Hints
-from .unrecorded import migration_files, recorded_migrations
+from .unrecorded import History
 
 
 @dataclass
@@ -49,11 +48,14 @@ class _Event:
 
 
 def add_history_hints(
-    hints: Hints, connection: BaseDatabaseWrapper, chosen: list[type[models.Model]]
+    hints: Hints,
+    connection: BaseDatabaseWrapper,
+    chosen: list[type[models.Model]],
+    history: History,
 ) -> None:
     """Add to ``hints`` (the user's, which win) what the unapplied migrations
-    of the apps of ``chosen`` know."""
-    events = _unapplied_events(connection, chosen)
+    of the apps of ``chosen`` know (``history``: their files and records)."""
+    events = _unapplied_events(connection, history)
     if not events:
         return
     extra = Hints()
@@ -69,11 +71,8 @@ def add_history_hints(
     hints.requested_columns[:0] = extra.requested_columns
 
 
-def _unapplied_events(connection, chosen) -> list[_Event]:
-    on_disk = migration_files(connection.alias, chosen)
-    if not on_disk:
-        return []
-    recorded = recorded_migrations(connection, set(on_disk), existing_tables(connection))
+def _unapplied_events(connection, history: History) -> list[_Event]:
+    on_disk, recorded = history.on_disk, history.recorded
     # An app with no row at all: where its tables stand is not known from history.
     behind = {
         label

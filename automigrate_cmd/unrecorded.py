@@ -23,7 +23,8 @@ The in-sync run stays cheap: the migration files are loaded only when
 
 from __future__ import annotations
 
-import pkgutil
+import importlib.machinery
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -76,16 +77,36 @@ class Unrecorded:
         ]
 
 
-def find(
+@dataclass
+class History:
+    """The migration files of the apps a run holds whole, and the rows
+    django_migrations has for them: read once per plan, by the history hints
+    and by ``find``."""
+
+    on_disk: dict[str, set[str]] = field(default_factory=dict)
+    recorded: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def all_recorded(self) -> bool:
+        return all(names <= self.recorded.get(app, set()) for app, names in self.on_disk.items())
+
+
+def read_history(
     connection: BaseDatabaseWrapper, chosen: list[type[models.Model]], present: set[str]
-) -> Unrecorded:
-    """For an in-sync run over ``chosen``; ``present``: the tables there."""
+) -> History:
+    """``History`` of ``chosen``; ``present``: the tables there. One query at
+    most, none when no app has migration files."""
     on_disk = migration_files(connection.alias, chosen)
     if not on_disk:
-        return Unrecorded()
-    recorded = recorded_migrations(connection, set(on_disk), present)
-    if all(names <= recorded.get(label, set()) for label, names in on_disk.items()):
+        return History()
+    return History(on_disk, recorded_migrations(connection, set(on_disk), present))
+
+
+def find(connection: BaseDatabaseWrapper, history: History) -> Unrecorded:
+    """For an in-sync run: the unapplied migrations whose changes are there."""
+    if history.all_recorded:
         return Unrecorded()  # the usual case: nothing is loaded
+    on_disk = history.on_disk
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     return _already_in_database(loader, set(on_disk))
 
@@ -132,11 +153,28 @@ def _names_in(module_name: str | None) -> set[str]:
         return set()
     if not hasattr(module, "__path__"):
         return set()
-    return {
-        name
-        for _, name, is_package in pkgutil.iter_modules(module.__path__)
-        if not is_package and name[0] not in "_~"
-    }
+    return {name for folder in module.__path__ for name in _module_names(folder)}
+
+
+def _module_names(folder: str) -> set[str]:
+    """What ``pkgutil.iter_modules`` lists in ``folder``, less packages and
+    names MigrationLoader skips: file names with a module suffix (a listing,
+    where pkgutil inspects every entry; an in-sync run lists each app's)."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return set()
+    names = set()
+    for entry in entries:
+        suffix = next((s for s in _MODULE_SUFFIXES if entry.endswith(s)), None)
+        name = entry[: -len(suffix)] if suffix else ""
+        if name and name[0] not in "_~":
+            names.add(name)
+    return names
+
+
+# Longest first: ".cpython-311-x86_64-linux-gnu.so" before ".so".
+_MODULE_SUFFIXES = sorted(importlib.machinery.all_suffixes(), key=len, reverse=True)
 
 
 def recorded_migrations(

@@ -111,7 +111,6 @@ def autoupdate(
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
-    add_history_hints(hints, connection, chosen)
     report.heading("Operations to perform:")
     report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
     if dry_run:
@@ -170,7 +169,6 @@ def check(
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
-    add_history_hints(hints, connection, chosen)
     plan, _desired, _models = _plan(chosen, connection, hints, None, drop_undeclared)
     return plan
 
@@ -313,6 +311,10 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
     tables = [table for model in chosen for table in tables_of(model)]
     try:
         present = existing_tables(connection)  # read once: renames, the cache, the listing
+        history = unrecorded.read_history(connection, chosen, present)
+        if not hints.history_read:  # once: the questioner's answers re-plan
+            add_history_hints(hints, connection, chosen, history)
+            hints.history_read = True
         live = inspect_schema(connection, [*tables, *hints.tables_to_inspect()])
         resolve(hints, present, {table: set(record["columns"]) for table, record in live.items()})
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
@@ -354,7 +356,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         mark_name_clashes(steps, connection, target.snapshot, moving)
         unmanaged = _unmanaged_tables(connection, present)
         unfinished = bookkeeping.unfinished(connection, present)
-        found = Unrecorded() if steps else unrecorded.find(connection, chosen, present)
+        found = Unrecorded() if steps else unrecorded.find(connection, history)
     except DatabaseError as error:
         raise AutomigrateError(f"Could not inspect the database: {first_line(error)}") from error
     plan = SyncPlan(connection.alias, chosen, steps, unmanaged, hints, target.kept, to_store)
