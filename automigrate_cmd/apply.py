@@ -149,15 +149,40 @@ def _create_tables(
     report: Reporter,
     batches: lock_budget.Batches = lock_budget.ONE_TRANSACTION,
 ) -> None:
-    for model in plan.models_to_create:
-        own_table, *m2m_tables = tables_of(model)
-        batches.spend(lock_budget.model_locks(model))
-        with report.step(f"Creating {own_table}"), one_round_trip(editor):
-            create_model(editor, model)
-        for table in m2m_tables:
-            report.line(f"  Creating {table}... " + report.style.SUCCESS("OK"))
-        report_skipped(report, editor, model)
+    if batches is lock_budget.ONE_TRANSACTION and _round_trips_merge(editor):
+        _create_in_one_round_trip(plan, editor, report)
+    else:
+        for model in plan.models_to_create:
+            batches.spend(lock_budget.model_locks(model))
+            own_table, *m2m_tables = tables_of(model)
+            with report.step(f"Creating {own_table}"), one_round_trip(editor):
+                create_model(editor, model)
+            _report_created(report, editor, model, m2m_tables)
     run_deferred_sql(editor, report, batches)
+
+
+def _create_in_one_round_trip(
+    plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+) -> None:
+    """PostgreSQL: every CREATE TABLE sent as one query (waiting for the
+    server once per table was a fifth of a build); each table is reported
+    once the server has made them all."""
+    tables = [table for model in plan.models_to_create for table in tables_of(model)]
+    with report.step(f"Creating {len(tables)} tables", level=3), one_round_trip(editor):
+        for model in plan.models_to_create:
+            create_model(editor, model)
+    for model in plan.models_to_create:
+        _report_created(report, editor, model, tables_of(model))
+
+
+def _report_created(report: Reporter, editor, model: type[Model], tables: list[str]) -> None:
+    for table in tables:
+        report.line(f"  Creating {table}... " + report.style.SUCCESS("OK"))
+    report_skipped(report, editor, model)
+
+
+def _round_trips_merge(editor: BaseDatabaseSchemaEditor) -> bool:
+    return editor.connection.vendor == "postgresql" and not editor.collect_sql
 
 
 def run_deferred_sql(
@@ -275,7 +300,7 @@ def one_round_trip(editor: BaseDatabaseSchemaEditor) -> Iterator[None]:
     run's transaction. Other backends cannot: sqlite3 runs one statement per
     call, MySQLdb only on connections opened for multiple statements.
     """
-    if editor.connection.vendor != "postgresql" or editor.collect_sql:
+    if not _round_trips_merge(editor):
         yield
         return
     editor.collect_sql, editor.collected_sql = True, []

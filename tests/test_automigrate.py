@@ -300,18 +300,17 @@ def test_unknown_database_alias_is_refused(run_manage):
 
 
 def test_failed_run_is_rolled_back_or_rerunnable():
-    """A failure half-way (injected on the third CREATE TABLE) leaves the old
-    tables and rows on transactional-DDL backends; on MariaDB a re-run
-    completes the job."""
+    """A failure half-way (injected where the third CREATE TABLE is sent;
+    PostgreSQL gets them all in one query) leaves the old tables and rows on
+    transactional-DDL backends; on MariaDB a re-run completes the job."""
     seed_todolist()
     before = inspect_schema(connection, TODOLIST_TABLES)
     creates = []
 
     def fail_third_create(execute, sql, params, many, context):
-        if sql.startswith("CREATE TABLE"):
-            creates.append(sql)
-            if len(creates) == 3:
-                raise OperationalError("injected failure")
+        creates.extend(["CREATE TABLE"] * sql.count("CREATE TABLE"))
+        if len(creates) >= 3:
+            raise OperationalError("injected failure")
         return execute(sql, params, many, context)
 
     with (
