@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent  # the checkout whose automigrate_cmd is measured
 QUERYCOUNT = HERE / "querycount.py"
 
 
@@ -170,7 +171,12 @@ def _last_line(text: str) -> str:
 
 
 def base_env(database_url: str) -> dict[str, str]:
+    """The environment of every measured command: the database, and this
+    checkout first on the path, so that the automigrate_cmd measured is the
+    one next to these scripts (the one git_revision() names), whatever the
+    virtualenv has installed."""
     env = {**os.environ, "DATABASE_URL": database_url}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("BENCH_NOMIGRATIONS", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return env
