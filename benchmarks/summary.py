@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from measure import Result
+from measure import IN_PROCESS, Result
 
 # The row each group's "net" figures subtract (Django start-up and system checks,
 # or pytest with Django and no database), and its "x migrate" baseline.
@@ -62,6 +62,9 @@ def baseline(result: Result) -> str | None:
         return None
     if result.group == "changes":
         return result.name.replace("autoupdate", "migrate")
+    if result.name.endswith(IN_PROCESS):  # against migrate in-process too
+        base = BASELINE.get(result.group)
+        return base + IN_PROCESS if base else None
     return BASELINE.get(result.group)
 
 
@@ -182,7 +185,10 @@ NOTES = """\
 - *net s*: the median minus the start-up that the command shares with all the others: `manage.py
   check --database default` (Django start-up and the system checks, which `migrate`, `automigrate`
   and `autoupdate` all run) for `manage.py` commands; a pytest run of one test without database for
-  the pytest rows; for the DDL floor, the time it spent connected (connect, execute, commit).
+  the pytest rows; for the DDL floor, the time it spent connected (connect, execute, commit); for
+  a row ending in *in-process*, the command's own part: `call_command` timed inside the process,
+  after `django.setup()`, without the system checks (its *median s* is that whole process, and its
+  *× migrate* ratios are against `migrate` in-process).
 - *× migrate*: against `migrate` doing the same job (building the schema; nothing to do; the same
   K changes as one migration; pytest with migrations). *× floor*: against the DDL that automigrate
   runs (`automigrate --dry-run`) executed by the driver alone in one go, without Django (no content
