@@ -96,9 +96,13 @@ def capture_ddl(project: Project, backend: Backend, workdir: Path) -> Path:
     command = [sys.executable, "manage.py", "automigrate", "--dry-run", "--noinput"]
     _, done = run(command, project.base, base_env(backend.url))
     sql = done.stdout.split("SQL it would run:\n", 1)[1]
-    path = workdir / f"ddl-{backend.name}-{project.n_models}.sql"
+    path = ddl_path(project, backend.name, workdir)
     path.write_text(sql)
     return path
+
+
+def ddl_path(project: Project, backend: str, workdir: Path) -> Path:
+    return workdir / f"ddl-{backend}-{project.root.name}.sql"
 
 
 # Where autoupdate keeps the desired schema it built, per model fingerprint

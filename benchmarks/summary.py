@@ -26,9 +26,9 @@ REFERENCE_ROWS = {"start-up (manage.py version)", "check", "pytest, no database"
 
 @dataclass
 class Block:
-    """The results of one project size on one backend."""
+    """The results of one project on one backend."""
 
-    n_models: int
+    corpus: str  # N of a generated project, or "realapps"
     backend: str
     results: list[Result]
     project: str  # a description: apps, migration files, tables
@@ -121,11 +121,7 @@ def row(block: Block, result: Result) -> str:
             ratio(whole, floor_whole),
             ratio(net_s, floor_net),
         ]
-    return (
-        "| "
-        + " | ".join([str(block.n_models), block.backend, name, *cells, queries(result)])
-        + " |"
-    )
+    return "| " + " | ".join([block.corpus, block.backend, name, *cells, queries(result)]) + " |"
 
 
 def table(blocks: list[Block]) -> str:
@@ -201,7 +197,7 @@ NOTES = """\
 
 def report(blocks: list[Block], server_versions: list[str], runs: str, command: str) -> str:
     projects = "\n".join(
-        f"- N={b.n_models}: {b.project}" for b in blocks if b is _first_of_size(blocks, b)
+        f"- {title(b.corpus)}: {b.project}" for b in blocks if b is _first_of_size(blocks, b)
     )
     return "\n\n".join(
         [
@@ -215,5 +211,9 @@ def report(blocks: list[Block], server_versions: list[str], runs: str, command: 
     )
 
 
+def title(corpus: str) -> str:
+    return f"N={corpus}" if corpus.isdigit() else corpus
+
+
 def _first_of_size(blocks: list[Block], block: Block) -> Block:
-    return next(b for b in blocks if b.n_models == block.n_models)
+    return next(b for b in blocks if b.corpus == block.corpus)
