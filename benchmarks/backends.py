@@ -14,10 +14,17 @@ import dj_database_url
 class Backend:
     name: str
     url: str  # DATABASE_URL of the benchmark database
+    # pytest-django's test database, from the benchmark database's name (the
+    # project's settings decide it: TEST NAME, or Django's test_<name>).
+    test_template: str = "test_{}"
 
     @property
     def settings(self) -> dict:
         return dj_database_url.parse(self.url)
+
+    @property
+    def test_name(self) -> str:
+        return self.test_template.format(self.settings["NAME"])
 
     def reset(self) -> None:
         """Drop the benchmark database and create it empty."""
@@ -100,7 +107,7 @@ class PostgreSQL(Backend):
     def drop(self) -> None:
         name = self.settings["NAME"]
         with self._admin() as admin:
-            for database in (name, f"test_{name}", f"{name}_snapshot"):
+            for database in (name, self.test_name, f"{name}_snapshot"):
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     clones = True
@@ -158,7 +165,9 @@ class MySQL(Backend):
 
     def drop(self) -> None:
         name = self.settings["NAME"]
-        self._execute(f"DROP DATABASE IF EXISTS `{name}`", f"DROP DATABASE IF EXISTS `test_{name}`")
+        self._execute(
+            f"DROP DATABASE IF EXISTS `{name}`", f"DROP DATABASE IF EXISTS `{self.test_name}`"
+        )
 
     def execute(self, sql: str) -> None:
         self._execute(sql, database=self.settings["NAME"])
@@ -167,11 +176,20 @@ class MySQL(Backend):
         return "MariaDB/MySQL " + self._execute("SELECT VERSION()")[0][0]
 
 
-def make_backend(name: str, workdir: Path, postgresql_url: str, mysql_url: str) -> Backend:
+def make_backend(
+    name: str,
+    workdir: Path,
+    postgresql_url: str,
+    mysql_url: str,
+    suffix: str = "",
+    test_template: str = "test_{}",
+) -> Backend:
+    """The backend ``name``; ``suffix`` is added to its database's name (a
+    corpus's databases of its own)."""
     if name == "sqlite":
-        return SQLite(name, f"sqlite:///{workdir / 'bench.sqlite3'}")
+        return SQLite(name, f"sqlite:///{workdir / f'bench{suffix}.sqlite3'}", test_template)
     if name == "postgresql":
-        return PostgreSQL(name, postgresql_url)
+        return PostgreSQL(name, postgresql_url + suffix, test_template)
     if name == "mysql":
-        return MySQL(name, mysql_url)
+        return MySQL(name, mysql_url + suffix, test_template)
     raise ValueError(f"unknown backend {name!r}: sqlite, postgresql or mysql")

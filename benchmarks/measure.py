@@ -18,11 +18,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent  # the checkout whose automigrate_cmd is measured
 QUERYCOUNT = HERE / "querycount.py"
+INPROCESS = HERE / "inprocess.py"
+IN_PROCESS = ", in-process"  # the suffix of the names of in-process cases
 
 
 class CommandFailed(Exception):
@@ -39,7 +42,9 @@ class Case:
     manage: bool = True
     prepare: Callable[[], None] | None = None  # untimed, before every run
     ok_codes: tuple[int, ...] = (0,)
-    inner: bool = False  # the process prints {"inner_seconds": ...} (the DDL floor)
+    # The process prints {"inner_seconds": ...} as its last line: the DDL
+    # floor's time connected, an in-process command's own part.
+    inner: bool = False
     verify: list[str] | None = None  # manage.py arguments that must exit 0 after the warm-up
     unavailable: str = ""  # why the case cannot run here: printed as n/a
 
@@ -159,9 +164,23 @@ def measure(section: Section, runs: Runs, log: Callable[[str], None]) -> list[Re
             elapsed, done = run(case.command(), case.cwd, case.env, case.ok_codes)
             result.seconds.append(elapsed)
             if case.inner:
-                result.inner_seconds.append(json.loads(done.stdout)["inner_seconds"])
+                result.inner_seconds.append(inner_seconds(done.stdout))
         log(f"  run {index + 1}/{runs.count} done")
     return results
+
+
+def inner_seconds(stdout: str) -> float:
+    """What the process printed as its last line: {"inner_seconds": ...}."""
+    return json.loads(_last_line(stdout))["inner_seconds"]
+
+
+def in_process(case: Case) -> Case:
+    """The same ``manage.py`` command timed in-process (``inprocess.py``):
+    after ``django.setup()``, without the system checks; the whole process
+    is timed too."""
+    assert case.manage, case.name
+    argv = [sys.executable, str(INPROCESS), *case.argv]
+    return replace(case, name=case.name + IN_PROCESS, argv=argv, manage=False, inner=True)
 
 
 def _last_line(text: str) -> str:
@@ -170,7 +189,12 @@ def _last_line(text: str) -> str:
 
 
 def base_env(database_url: str) -> dict[str, str]:
+    """The environment of every measured command: the database, and this
+    checkout first on the path, so that the automigrate_cmd measured is the
+    one next to these scripts (the one git_revision() names), whatever the
+    virtualenv has installed."""
     env = {**os.environ, "DATABASE_URL": database_url}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("BENCH_NOMIGRATIONS", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return env

@@ -5,10 +5,12 @@
    ``--nomigrations``), and the DDL floor (the SQL of ``automigrate --dry-run``
    run by the driver alone); ``manage.py version`` (Django start-up) and
    ``manage.py check`` (start-up and system checks, which every one of those
-   commands runs) for reference.
+   commands runs) for reference; ``automigrate`` and the syncdb path also
+   in-process (``inprocess.py``: their own part, after ``django.setup()``).
 2. no-op: ``migrate``, ``autoupdate`` and ``autoupdate --check`` on a database
    that is up to date (built by ``automigrate``, which records the migrations as
-   applied), with and without the desired schema that autoupdate stores.
+   applied), with and without the desired schema that autoupdate stores;
+   ``migrate`` and ``autoupdate`` also in-process.
 3. changes: ``autoupdate`` applying K model changes to a database built from
    the base models, and ``migrate`` applying the one migration of the same
    changes.
@@ -26,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from backends import Backend
-from measure import HERE, Case, Section, base_env, run
+from measure import HERE, Case, Section, base_env, in_process, run
 from synthetic import Project
 
 SECTIONS = ["build", "no-op", "changes", "pytest"]
@@ -39,19 +41,28 @@ def build_section(project: Project, backend: Backend, workdir: Path) -> Section:
     floor = [sys.executable, str(HERE / "floor.py"), str(ddl)]
     nomigrations = {**env, "BENCH_NOMIGRATIONS": "1"}
     base = project.base
+    automigrate = Case(
+        "build", "automigrate", ["automigrate", "--noinput"], base, env, prepare=fresh
+    )
+    syncdb = Case(
+        "build",
+        "migrate --run-syncdb, no migrations",
+        # At verbosity 0, as pytest-django (Django's create_test_db) runs it: at 1,
+        # migrate with no migrations to run also diffs every model against the
+        # migrations' state to tell of changes not yet in a migration (which
+        # with migrations disabled means every app, and fails on apps whose
+        # models name swappable settings of their own, as oauth2_provider's).
+        ["migrate", "--run-syncdb", "--noinput", "-v", "0"],
+        base,
+        nomigrations,
+        prepare=fresh,
+    )
     cases = [
         Case("build", "start-up (manage.py version)", ["version"], base, env),
         check_case(project, backend),
-        Case("build", "automigrate", ["automigrate", "--noinput"], base, env, prepare=fresh),
+        automigrate,
         Case("build", "migrate", ["migrate", "--noinput"], base, env, prepare=fresh),
-        Case(
-            "build",
-            "migrate --run-syncdb, no migrations",
-            ["migrate", "--run-syncdb", "--noinput"],
-            base,
-            nomigrations,
-            prepare=fresh,
-        ),
+        syncdb,
         Case(
             "build",
             "DDL floor (driver only)",
@@ -62,6 +73,8 @@ def build_section(project: Project, backend: Backend, workdir: Path) -> Section:
             prepare=fresh,
             inner=True,
         ),
+        in_process(automigrate),
+        in_process(syncdb),
     ]
     return Section(cases)
 
@@ -83,9 +96,13 @@ def capture_ddl(project: Project, backend: Backend, workdir: Path) -> Path:
     command = [sys.executable, "manage.py", "automigrate", "--dry-run", "--noinput"]
     _, done = run(command, project.base, base_env(backend.url))
     sql = done.stdout.split("SQL it would run:\n", 1)[1]
-    path = workdir / f"ddl-{backend.name}-{project.n_models}.sql"
+    path = ddl_path(project, backend.name, workdir)
     path.write_text(sql)
     return path
+
+
+def ddl_path(project: Project, backend: str, workdir: Path) -> Path:
+    return workdir / f"ddl-{backend}-{project.root.name}.sql"
 
 
 # Where autoupdate keeps the desired schema it built, per model fingerprint
@@ -107,10 +124,12 @@ def noop_section(project: Project, backend: Backend) -> Section:
         backend.execute(f"DROP TABLE IF EXISTS {DESIRED_CACHE_TABLE}")
 
     autoupdate, check = ["autoupdate", "--noinput"], ["autoupdate", "--check"]
+    migrate = Case("no-op", "migrate, nothing to do", ["migrate", "--noinput"], base, env)
+    in_sync = Case("no-op", "autoupdate, nothing to do", autoupdate, base, env)
     # In this order: the "nothing stored" rows drop what autoupdate stored; the
-    # real run stores it again for the last two rows (--check never stores).
+    # real run stores it again for the rows after it (--check never stores).
     cases = [
-        Case("no-op", "migrate, nothing to do", ["migrate", "--noinput"], base, env),
+        migrate,
         Case(
             "no-op",
             "autoupdate --check, nothing stored",
@@ -128,8 +147,10 @@ def noop_section(project: Project, backend: Backend) -> Section:
             env,
             prepare=forget,
         ),
-        Case("no-op", "autoupdate, nothing to do", autoupdate, base, env),
+        in_sync,
         Case("no-op", "autoupdate --check", check, base, env, ok_codes=(0, 1)),
+        in_process(migrate),
+        in_process(in_sync),
     ]
     return Section(cases, setup=up_to_date)
 

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from measure import Result
+from measure import IN_PROCESS, Result
 
 # The row each group's "net" figures subtract (Django start-up and system checks,
 # or pytest with Django and no database), and its "x migrate" baseline.
@@ -26,9 +26,9 @@ REFERENCE_ROWS = {"start-up (manage.py version)", "check", "pytest, no database"
 
 @dataclass
 class Block:
-    """The results of one project size on one backend."""
+    """The results of one project on one backend."""
 
-    n_models: int
+    corpus: str  # N of a generated project, or "realapps"
     backend: str
     results: list[Result]
     project: str  # a description: apps, migration files, tables
@@ -62,6 +62,9 @@ def baseline(result: Result) -> str | None:
         return None
     if result.group == "changes":
         return result.name.replace("autoupdate", "migrate")
+    if result.name.endswith(IN_PROCESS):  # against migrate in-process too
+        base = BASELINE.get(result.group)
+        return base + IN_PROCESS if base else None
     return BASELINE.get(result.group)
 
 
@@ -118,11 +121,7 @@ def row(block: Block, result: Result) -> str:
             ratio(whole, floor_whole),
             ratio(net_s, floor_net),
         ]
-    return (
-        "| "
-        + " | ".join([str(block.n_models), block.backend, name, *cells, queries(result)])
-        + " |"
-    )
+    return "| " + " | ".join([block.corpus, block.backend, name, *cells, queries(result)]) + " |"
 
 
 def table(blocks: list[Block]) -> str:
@@ -182,7 +181,10 @@ NOTES = """\
 - *net s*: the median minus the start-up that the command shares with all the others: `manage.py
   check --database default` (Django start-up and the system checks, which `migrate`, `automigrate`
   and `autoupdate` all run) for `manage.py` commands; a pytest run of one test without database for
-  the pytest rows; for the DDL floor, the time it spent connected (connect, execute, commit).
+  the pytest rows; for the DDL floor, the time it spent connected (connect, execute, commit); for
+  a row ending in *in-process*, the command's own part: `call_command` timed inside the process,
+  after `django.setup()`, without the system checks (its *median s* is that whole process, and its
+  *× migrate* ratios are against `migrate` in-process).
 - *× migrate*: against `migrate` doing the same job (building the schema; nothing to do; the same
   K changes as one migration; pytest with migrations). *× floor*: against the DDL that automigrate
   runs (`automigrate --dry-run`) executed by the driver alone in one go, without Django (no content
@@ -195,7 +197,7 @@ NOTES = """\
 
 def report(blocks: list[Block], server_versions: list[str], runs: str, command: str) -> str:
     projects = "\n".join(
-        f"- N={b.n_models}: {b.project}" for b in blocks if b is _first_of_size(blocks, b)
+        f"- {title(b.corpus)}: {b.project}" for b in blocks if b is _first_of_size(blocks, b)
     )
     return "\n\n".join(
         [
@@ -209,5 +211,9 @@ def report(blocks: list[Block], server_versions: list[str], runs: str, command: 
     )
 
 
+def title(corpus: str) -> str:
+    return f"N={corpus}" if corpus.isdigit() else corpus
+
+
 def _first_of_size(blocks: list[Block], block: Block) -> Block:
-    return next(b for b in blocks if b.n_models == block.n_models)
+    return next(b for b in blocks if b.corpus == block.corpus)

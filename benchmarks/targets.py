@@ -1,13 +1,16 @@
 """The README's tables, from one or more results files that run.py wrote.
 
-    python benchmarks/targets.py benchmarks/results-100.md benchmarks/results-500.md
+    python benchmarks/targets.py benchmarks/results-realapps.md benchmarks/results-100.md
 
 (a later file's rows replacing an earlier one's, for sections run again)
-prints three markdown tables: the targets (each ratio, its target and whether
-it is met), the medians of building the schema and of in-sync runs, and the
-test-database setup comparison (pytest with migrations, --nomigrations,
---automigrate). It reads the results table that
-summary.py writes, so the figures are the ones in those files.
+prints four markdown tables, the real-app corpus's rows first: issue 14's
+targets (automigrate against the syncdb path, whole processes; the own parts,
+in-process, of automigrate against the DDL floor and of a no-op autoupdate
+against a no-op migrate), the earlier targets (net of start-up), the medians
+of building the schema and of in-sync runs, and the test-database setup
+comparison (pytest with migrations, --nomigrations, --automigrate). It reads
+the results table that summary.py writes, so the figures are the ones in
+those files.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ def read_rows(path: Path) -> dict[tuple[str, str], dict[str, dict[str, str]]]:
     blocks: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
     for line in path.read_text().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) != len(COLUMNS) or not cells[0].isdigit():
+        # N of a generated project or the corpus's name; not the header, not the separator.
+        if len(cells) != len(COLUMNS) or cells[0] in ("N", "") or set(cells[0]) <= set("-:"):
             continue
         row = dict(zip(COLUMNS, cells, strict=True))
         name = row["measurement"].split(" [")[0]
@@ -45,6 +49,55 @@ def verdict(value: float | None, limit: float) -> str:
     if value is None:
         return "–"
     return f"{value:.2f} {'✓' if value <= limit else '✗'}"
+
+
+# Issue 14: automigrate's own part against the DDL floor, per backend.
+FLOOR_LIMITS = {"sqlite": 3.0, "postgresql": 1.3, "mysql": 1.3}
+IN_PROCESS = ", in-process"
+
+
+def own_ratio(rows, name: str, reference: str, limit: float | None) -> str:
+    """The own parts (in-process rows' net, the floor's time connected) of
+    ``name`` and ``reference``: their ratio, checked against ``limit``."""
+    own = number((rows.get(name) or {}).get("net"))
+    base = number((rows.get(reference) or {}).get("net"))
+    if own is None or not base or base <= 0:
+        return "–"
+    value = own / base
+    shown = verdict(value, limit) if limit is not None else f"{value:.2f}"
+    return f"{shown} ({own:.2f} / {base:.2f} s)"
+
+
+def issue14_table(blocks) -> str:
+    lines = [
+        "| N | DB | automigrate ÷ syncdb path, whole process (≤ 0.7) "
+        "| automigrate own part ÷ DDL floor (≤ 3 SQLite, ≤ 1.3 PostgreSQL, MariaDB) "
+        "| syncdb path own part ÷ floor "
+        "| no-op autoupdate own part ÷ no-op migrate own part (≤ 0.3) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (n, db), rows in blocks.items():
+        automigrate = number((rows.get("automigrate") or {}).get("median"))
+        syncdb = number((rows.get("migrate --run-syncdb, no migrations") or {}).get("median"))
+        whole = "–"
+        if automigrate and syncdb:
+            whole = f"{verdict(automigrate / syncdb, 0.7)} ({automigrate:.2f} / {syncdb:.2f} s)"
+        floor = "DDL floor (driver only)"
+        cells = [
+            n,
+            db,
+            whole,
+            own_ratio(rows, "automigrate" + IN_PROCESS, floor, FLOOR_LIMITS.get(db)),
+            own_ratio(rows, "migrate --run-syncdb, no migrations" + IN_PROCESS, floor, None),
+            own_ratio(
+                rows,
+                "autoupdate, nothing to do" + IN_PROCESS,
+                "migrate, nothing to do" + IN_PROCESS,
+                0.3,
+            ),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def targets_table(blocks) -> str:
@@ -138,6 +191,10 @@ def main(paths: list[str]) -> None:
         # A later file's rows replace an earlier one's (a re-run of some sections).
         for key, rows in read_rows(Path(path)).items():
             blocks.setdefault(key, {}).update(rows)
+    # The real-app corpus first, then the generated projects in the files' order.
+    blocks = dict(sorted(blocks.items(), key=lambda item: item[0][0].isdigit()))
+    print(issue14_table(blocks))
+    print()
     print(targets_table(blocks))
     print()
     print(build_table(blocks))
