@@ -194,6 +194,10 @@ def base_env(database_url: str) -> dict[str, str]:
     one next to these scripts (the one git_revision() names), whatever the
     virtualenv has installed."""
     env = {**os.environ, "DATABASE_URL": database_url}
+    # A project's processes write and reuse .pyc files: without them (this
+    # machine's shell sets PYTHONDONTWRITEBYTECODE) every run compiles every
+    # module it imports, a second of start-up with the real apps.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("BENCH_NOMIGRATIONS", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
