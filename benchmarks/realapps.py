@@ -33,12 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from measure import REPO
+from synthetic import MANAGE, NO_MIGRATIONS_SWITCH, PYTEST_INI, TEST_NODB
 
 LABEL = "realapps"
 CHANGES = [1]  # the K values of the changes section on this corpus
 REQUIREMENTS = ["requirements-realapps.txt", "requirements-realapps-django52.txt"]
 
-SETTINGS = '''"""Settings of the real-app benchmark project (benchmarks/realapps.py): the test
+SETTINGS = (
+    '''"""Settings of the real-app benchmark project (benchmarks/realapps.py): the test
 suite's real-app corpus, tests/realapps/settings.py, as it is, with the
 benchmark's switches. BENCH_NOMIGRATIONS=1 disables every app's migrations, as
 pytest-django's --nomigrations does (migrate --run-syncdb).
@@ -57,34 +59,9 @@ if not _default["ENGINE"].endswith("sqlite3"):
     # Next to the benchmark database's name (SQLite's test database is in memory).
     _default.setdefault("TEST", {})["NAME"] = f"{_default['NAME']}_test"
 
-
-class DisableMigrations:
-    def __contains__(self, item):
-        return True
-
-    def __getitem__(self, item):
-        return None
-
-
-if os.environ.get("BENCH_NOMIGRATIONS"):
-    MIGRATION_MODULES = DisableMigrations()
 '''
-
-MANAGE = """#!/usr/bin/env python
-import os
-import sys
-
-if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchproject.settings")
-    from django.core.management import execute_from_command_line
-
-    execute_from_command_line(sys.argv)
-"""
-
-PYTEST_INI = """[pytest]
-DJANGO_SETTINGS_MODULE = benchproject.settings
-addopts = -p no:cacheprovider
-"""
+    + NO_MIGRATIONS_SWITCH
+)
 
 TEST_DB = """import pytest
 from taggit.models import Tag
@@ -94,10 +71,6 @@ from taggit.models import Tag
 def test_database_is_built():
     assert not Tag.objects.exists()
 """
-
-TEST_NODB = '''def test_nothing():
-    """No database: pytest and Django start-up only."""
-'''
 
 # What the project holds, counted by Django in the project's own interpreter.
 COUNT = """

@@ -450,7 +450,23 @@ def render_models_module(specs: list[ModelSpec], round_: int) -> str:
 
 # -- the project files ----------------------------------------------------------------------
 
-SETTINGS = '''"""Settings of the generated benchmark project (benchmarks/synthetic.py).
+# Settings lines both benchmark projects end with: BENCH_NOMIGRATIONS=1 is
+# pytest-django's --nomigrations (every app's migrations disabled).
+NO_MIGRATIONS_SWITCH = """
+class DisableMigrations:
+    def __contains__(self, item):
+        return True
+
+    def __getitem__(self, item):
+        return None
+
+
+if os.environ.get("BENCH_NOMIGRATIONS"):
+    MIGRATION_MODULES = DisableMigrations()
+"""
+
+SETTINGS = (
+    '''"""Settings of the generated benchmark project (benchmarks/synthetic.py).
 
 DATABASE_URL names the database. BENCH_NOMIGRATIONS=1 disables every app's
 migrations, as pytest-django's --nomigrations does (migrate --run-syncdb).
@@ -495,18 +511,9 @@ if DATABASES["default"]["ENGINE"].endswith("mysql"):
     DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4"}
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_general_ci"}
 
-
-class DisableMigrations:
-    def __contains__(self, item):
-        return True
-
-    def __getitem__(self, item):
-        return None
-
-
-if os.environ.get("BENCH_NOMIGRATIONS"):
-    MIGRATION_MODULES = DisableMigrations()
 '''
+    + NO_MIGRATIONS_SWITCH
+)
 
 MANAGE = """#!/usr/bin/env python
 import os
