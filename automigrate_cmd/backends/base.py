@@ -1,0 +1,34 @@
+"""The interface every database backend implements.
+
+Modelled on Django's ``django/db/backends/base``: one shared base, one
+subclass per vendor, which keeps each concern in a module of its own
+(``inspect``, ``scratch``, ``locking``) and only dispatches to them. A
+backend holds no state: one instance serves every connection of its vendor,
+each method is given the connection it works on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+
+class Backend(ABC):
+    """What ``automigrate_cmd`` asks of one database vendor."""
+
+    # The ``connection.vendor`` this backend serves.
+    vendor: ClassVar[str]
+
+    @abstractmethod
+    def inspect(
+        self, connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | None
+    ) -> Snapshot:
+        """One record per table (``snapshot`` describes their keys) of the
+        stored ``tables``, or of every table of the current database/schema if
+        None, read from the catalog with ``cursor``. Tables that do not exist
+        are left out. ``snapshot.inspect_schema`` sorts the records' lists."""

@@ -1,0 +1,24 @@
+"""SQLite: the catalog from PRAGMAs and the stored SQL (``inspect``, ``parse``,
+``tokens``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from ...snapshot import Snapshot
+from ..base import Backend
+from . import inspect
+
+
+class SQLiteBackend(Backend):
+    vendor = "sqlite"
+
+    def inspect(
+        self, connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | None
+    ) -> Snapshot:
+        return inspect.inspect(connection, cursor, tables)
+
+
+backend = SQLiteBackend()
