@@ -10,11 +10,14 @@ each method is given the connection it works on.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 if TYPE_CHECKING:
+    from ..scratch import Desired
     from ..snapshot import Snapshot
 
 
@@ -32,3 +35,18 @@ class Backend(ABC):
         stored ``tables``, or of every table of the current database/schema if
         None, read from the catalog with ``cursor``. Tables that do not exist
         are left out. ``snapshot.inspect_schema`` sorts the records' lists."""
+
+    @abstractmethod
+    def build_desired(
+        self, connection: BaseDatabaseWrapper, models_to_create: list[type[models.Model]]
+    ) -> Desired:
+        """``models_to_create`` built where the same server renders them
+        without touching the live tables, read back (``scratch.read_back``)
+        and thrown away. ``scratch.desired_schema`` is the entry point."""
+
+    def create_lines(
+        self, connection: BaseDatabaseWrapper, tables: Iterable[str]
+    ) -> dict[str, dict[str, dict[str, str]]]:
+        """The server's own DDL of each of ``tables``, by table, where steps
+        are applied from it (``Desired.mysql_lines``); none by default."""
+        return {}
