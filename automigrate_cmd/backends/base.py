@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
@@ -50,3 +51,11 @@ class Backend(ABC):
         """The server's own DDL of each of ``tables``, by table, where steps
         are applied from it (``Desired.mysql_lines``); none by default."""
         return {}
+
+    @abstractmethod
+    def schema_lock(
+        self, connection: BaseDatabaseWrapper, timeout: float
+    ) -> AbstractContextManager[None]:
+        """Hold the database's lock of one schema change at a time for the
+        body; ``locking.LockTimeout`` after ``timeout`` seconds of waiting.
+        ``locking.schema_lock`` is the entry point."""

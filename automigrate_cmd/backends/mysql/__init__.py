@@ -1,10 +1,15 @@
-"""MySQL and MariaDB (one Django vendor, ``mysql``): the catalog from
-``information_schema`` (``inspect``), the desired tables in a scratch
-database (``scratch``), the server's own DDL of a table (``show_create``)."""
+"""MySQL and MariaDB (one Django vendor, ``mysql``).
+
+- ``inspect``: the catalog, from ``information_schema``;
+- ``scratch``: the desired tables, in a scratch database;
+- ``show_create``: the server's own DDL of a table, which steps apply;
+- ``locking``: the schema lock, ``GET_LOCK``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import models
@@ -13,7 +18,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from ...scratch import Desired
 from ...snapshot import Snapshot
 from ..base import Backend
-from . import inspect, scratch, show_create
+from . import inspect, locking, scratch, show_create
 from .show_create import CreateLines
 
 
@@ -29,6 +34,11 @@ class MySQLBackend(Backend):
         self, connection: BaseDatabaseWrapper, models_to_create: list[type[models.Model]]
     ) -> Desired:
         return scratch.build_desired(connection, models_to_create)
+
+    def schema_lock(
+        self, connection: BaseDatabaseWrapper, timeout: float
+    ) -> AbstractContextManager[None]:
+        return locking.schema_lock(connection, timeout)
 
     def create_lines(
         self, connection: BaseDatabaseWrapper, tables: Iterable[str]

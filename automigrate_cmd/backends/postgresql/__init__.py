@@ -1,8 +1,13 @@
-"""PostgreSQL: the catalog from ``pg_catalog`` (``inspect``), the desired
-tables as temporary tables (``scratch``)."""
+"""PostgreSQL.
+
+- ``inspect``: the catalog, from ``pg_catalog``;
+- ``scratch``: the desired tables, as temporary tables rolled back;
+- ``locking``: the schema lock, an advisory lock.
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import models
@@ -11,7 +16,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from ...scratch import Desired
 from ...snapshot import Snapshot
 from ..base import Backend
-from . import inspect, scratch
+from . import inspect, locking, scratch
 
 
 class PostgreSQLBackend(Backend):
@@ -26,6 +31,11 @@ class PostgreSQLBackend(Backend):
         self, connection: BaseDatabaseWrapper, models_to_create: list[type[models.Model]]
     ) -> Desired:
         return scratch.build_desired(connection, models_to_create)
+
+    def schema_lock(
+        self, connection: BaseDatabaseWrapper, timeout: float
+    ) -> AbstractContextManager[None]:
+        return locking.schema_lock(connection, timeout)
 
 
 backend = PostgreSQLBackend()

@@ -1,8 +1,14 @@
-"""SQLite: the catalog from PRAGMAs and the stored SQL (``inspect``, ``parse``,
-``tokens``), the desired tables in an in-memory database (``scratch``)."""
+"""SQLite.
+
+- ``inspect``: the catalog, from the PRAGMAs and from the stored CREATE
+  statements (``parse``, on ``tokens``);
+- ``scratch``: the desired tables, in an in-memory database;
+- ``locking``: the schema lock, a ``flock`` on a file next to the database.
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import models
@@ -11,7 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from ...scratch import Desired
 from ...snapshot import Snapshot
 from ..base import Backend
-from . import inspect, scratch
+from . import inspect, locking, scratch
 
 
 class SQLiteBackend(Backend):
@@ -26,6 +32,11 @@ class SQLiteBackend(Backend):
         self, connection: BaseDatabaseWrapper, models_to_create: list[type[models.Model]]
     ) -> Desired:
         return scratch.build_desired(connection, models_to_create)
+
+    def schema_lock(
+        self, connection: BaseDatabaseWrapper, timeout: float
+    ) -> AbstractContextManager[None]:
+        return locking.schema_lock(connection, timeout)
 
 
 backend = SQLiteBackend()
