@@ -23,6 +23,11 @@ class Refused(AutomigrateError):
     """The run would lose data the user has not agreed to lose."""
 
 
+class UnsupportedBackend(AutomigrateError):
+    """The database's backend (``connection.vendor``) is none that
+    ``automigrate_cmd.backends`` has a module for."""
+
+
 class ScratchUnavailable(AutomigrateError):
     """The database user may not build the models where autoupdate reads
     back what the server makes of them (see scratch.py)."""

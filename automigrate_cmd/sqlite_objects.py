@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .snapshot import _tokenize, _unquote
+from .backends.sqlite.tokens import tokenize, unquote
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class SchemaObject:
 def mentions(sql: str, name: str) -> bool:
     """Whether ``name`` (a table or column) appears in ``sql`` as an identifier."""
     wanted = name.lower()
-    for token in _tokenize(sql):
+    for token in tokenize(sql):
         parts = token.split(".") if token[:1] not in '"`[' else [token]
-        if any(_unquote(part).lower() == wanted for part in parts):
+        if any(unquote(part).lower() == wanted for part in parts):
             return True
     return False
 

@@ -1,0 +1,50 @@
+"""The database backends: everything that differs from one server to another.
+
+Each supported ``connection.vendor`` has a subpackage here (``sqlite``,
+``postgresql``, ``mysql``, which also serves MariaDB) whose ``backend``
+implements ``base.Backend``: reading the catalog into a snapshot, building
+the desired tables in a scratch place, taking the schema lock. The rest of
+the package asks ``backend_for(connection)`` and stays the same on every
+server.
+
+A backend is imported on first use (as Django loads its own), so that a run
+loads only the one it needs, and so that the backends may import the shared
+modules (``snapshot``, ``scratch``, ``locking``) that look them up here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from ..exceptions import UnsupportedBackend
+
+if TYPE_CHECKING:
+    from .base import Backend
+
+SUPPORTED = ("mysql", "postgresql", "sqlite")
+
+
+def supports(connection: BaseDatabaseWrapper) -> bool:
+    """Whether ``connection``'s vendor has a backend here."""
+    return connection.vendor in SUPPORTED
+
+
+def backend_for(connection: BaseDatabaseWrapper) -> Backend:
+    """The backend of ``connection.vendor``; ``UnsupportedBackend`` for a
+    vendor there is none for."""
+    if not supports(connection):
+        raise UnsupportedBackend(
+            f"Database '{connection.alias}' is on the {connection.vendor!r} backend, which "
+            f"automigrate_cmd does not support; it supports {', '.join(SUPPORTED)} "
+            "(mysql also for MariaDB)."
+        )
+    return _load(connection.vendor)
+
+
+@cache
+def _load(vendor: str) -> Backend:
+    return import_module(f"{__name__}.{vendor}").backend
