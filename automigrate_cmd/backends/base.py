@@ -9,9 +9,9 @@ each method is given the connection it works on.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
@@ -22,13 +22,20 @@ if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
 
-class Backend(ABC):
-    """What ``automigrate_cmd`` asks of one database vendor."""
+class Backend:
+    """What ``automigrate_cmd`` asks of one database vendor: each concern
+    answered by a module of the backend's own (as Django's DatabaseWrapper
+    names a class per concern), which a subclass names."""
 
     # The ``connection.vendor`` this backend serves.
     vendor: ClassVar[str]
+    # inspect(connection, cursor, tables) -> Snapshot
+    inspect_module: ClassVar[ModuleType]
+    # build_desired(connection, models_to_create) -> Desired
+    scratch_module: ClassVar[ModuleType]
+    # schema_lock(connection, timeout) -> a context manager
+    locking_module: ClassVar[ModuleType]
 
-    @abstractmethod
     def inspect(
         self, connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | None
     ) -> Snapshot:
@@ -36,14 +43,15 @@ class Backend(ABC):
         stored ``tables``, or of every table of the current database/schema if
         None, read from the catalog with ``cursor``. Tables that do not exist
         are left out. ``snapshot.inspect_schema`` sorts the records' lists."""
+        return self.inspect_module.inspect(connection, cursor, tables)
 
-    @abstractmethod
     def build_desired(
         self, connection: BaseDatabaseWrapper, models_to_create: list[type[models.Model]]
     ) -> Desired:
         """``models_to_create`` built where the same server renders them
         without touching the live tables, read back (``scratch.read_back``)
         and thrown away. ``scratch.desired_schema`` is the entry point."""
+        return self.scratch_module.build_desired(connection, models_to_create)
 
     def create_lines(
         self, connection: BaseDatabaseWrapper, tables: Iterable[str]
@@ -52,10 +60,10 @@ class Backend(ABC):
         are applied from it (``Desired.mysql_lines``); none by default."""
         return {}
 
-    @abstractmethod
     def schema_lock(
         self, connection: BaseDatabaseWrapper, timeout: float
     ) -> AbstractContextManager[None]:
         """Hold the database's lock of one schema change at a time for the
         body; ``locking.LockTimeout`` after ``timeout`` seconds of waiting.
         ``locking.schema_lock`` is the entry point."""
+        return self.locking_module.schema_lock(connection, timeout)
