@@ -27,6 +27,7 @@ from .catalog import existing_tables, stored_name
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from .hints import Hints, parse_hints, resolve, set_default_value
+from .link_tables import follow_retargeted_links
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .migration_hints import add_history_hints
 from .name_clashes import mark_name_clashes
@@ -317,6 +318,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
             hints.history_read = True
         live = inspect_schema(connection, [*tables, *hints.tables_to_inspect()])
         resolve(hints, present, {table: set(record["columns"]) for table, record in live.items()})
+        follow_retargeted_links(hints, live, chosen, connection)
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
         _name_sources(renames, hints)
         live = {table: record for table, record in live.items() if table in tables}

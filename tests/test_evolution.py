@@ -1785,21 +1785,14 @@ def test_new_not_null_json_field_over_rows():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="open bug: a many-to-many field retargeted under the same name keeps its through "
-    "table's name with other columns; autoupdate plans the new columns over the old rows and "
-    "refuses (NOT NULL without a default), where migrate's AlterField renames the two columns "
-    "and keeps the links",
-)
 def test_many_to_many_retargeted_under_the_same_name():
     """Found by a random SQLite run (not among CI's derandomized examples):
     M0.m2 pointed at M1, then at M0 itself, keeping its name, so the through
     table evotest_m0_m2 stays with (from_m0_id, to_m0_id) instead of
     (m0_id, m1_id). migrate's AlterField (_alter_many_to_many) renames both
     columns (m0_id -> from_m0_id, m1_id -> to_m0_id), retargets the keys and
-    keeps the links; autoupdate should do the same (a drop and rebuild of the
-    table, tried first, loses links migrate keeps)."""
+    keeps the links. autoupdate planned the new columns over the old links
+    and refused; it now renames them the same way (link_tables.py)."""
     plain = (FieldSpec("f0", "bool"), FieldSpec("f1", "bool"))
     m0 = ModelSpec("U0", "M0", pk="auto", fields=plain, m2ms=(M2MSpec("m2", "U1"),))
     m1 = ModelSpec("U1", "M1", pk="auto")
