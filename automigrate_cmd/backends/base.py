@@ -2,9 +2,9 @@
 
 Modelled on Django's ``django/db/backends/base``: one shared base, one
 subclass per vendor, which keeps each concern in a module of its own
-(``inspect``, ``scratch``, ``locking``) and only dispatches to them. A
-backend holds no state: one instance serves every connection of its vendor,
-each method is given the connection it works on.
+(``inspect``, ``scratch``, ``locking``, ``steps``) and only dispatches to
+them. A backend holds no state: one instance serves every connection of its
+vendor, each method is given the connection it works on.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 if TYPE_CHECKING:
     from ..scratch import Desired
     from ..snapshot import Snapshot
+    from ..sync import StepApplier
 
 
 class Backend:
@@ -35,6 +36,8 @@ class Backend:
     scratch_module: ClassVar[ModuleType]
     # schema_lock(connection, timeout) -> a context manager
     locking_module: ClassVar[ModuleType]
+    # STEPS: {step kind: applier} of the autoupdate steps applied its own way
+    steps_module: ClassVar[ModuleType]
 
     def inspect(
         self, connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | None
@@ -67,3 +70,8 @@ class Backend:
         body; ``locking.LockTimeout`` after ``timeout`` seconds of waiting.
         ``locking.schema_lock`` is the entry point."""
         return self.locking_module.schema_lock(connection, timeout)
+
+    def step_appliers(self) -> dict[str, StepApplier]:
+        """The autoupdate steps this backend applies its own way, by step kind,
+        over ``sync.SHARED_STEPS`` (what reads the same on every server)."""
+        return self.steps_module.STEPS

@@ -3,7 +3,8 @@
 - ``inspect``: the catalog, from ``information_schema``;
 - ``scratch``: the desired tables, in a scratch database;
 - ``show_create``: the server's own DDL of a table, which steps apply;
-- ``locking``: the schema lock, ``GET_LOCK``.
+- ``locking``: the schema lock, ``GET_LOCK``;
+- ``steps``: the autoupdate steps in its own SQL (``MODIFY``, ``DROP INDEX``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Iterable
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ..base import Backend
-from . import inspect, locking, scratch, show_create
+from . import inspect, locking, scratch, show_create, steps
 from .show_create import CreateLines
 
 
 class MySQLBackend(Backend):
     vendor = "mysql"
     inspect_module, scratch_module, locking_module = inspect, scratch, locking
+    steps_module = steps
 
     def create_lines(
         self, connection: BaseDatabaseWrapper, tables: Iterable[str]

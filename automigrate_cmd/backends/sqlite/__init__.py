@@ -3,18 +3,20 @@
 - ``inspect``: the catalog, from the PRAGMAs and from the stored CREATE
   statements (``parse``, on ``tokens``);
 - ``scratch``: the desired tables, in an in-memory database;
-- ``locking``: the schema lock, a ``flock`` on a file next to the database.
+- ``locking``: the schema lock, a ``flock`` on a file next to the database;
+- ``steps``: the autoupdate steps in place, or a rebuild of the table.
 """
 
 from __future__ import annotations
 
 from ..base import Backend
-from . import inspect, locking, scratch
+from . import inspect, locking, scratch, steps
 
 
 class SQLiteBackend(Backend):
     vendor = "sqlite"
     inspect_module, scratch_module, locking_module = inspect, scratch, locking
+    steps_module = steps
 
 
 backend = SQLiteBackend()
