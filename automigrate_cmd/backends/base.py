@@ -75,3 +75,8 @@ class Backend:
         """The autoupdate steps this backend applies its own way, by step kind,
         over ``sync.SHARED_STEPS`` (what reads the same on every server)."""
         return self.steps_module.STEPS
+
+    def lock_budget(self, connection: BaseDatabaseWrapper) -> int | None:
+        """How many relations one transaction may lock (``lock_budget``);
+        None, by default: no limit to mind."""
+        return None
