@@ -3,8 +3,7 @@
 The tables are created by ``schema_editor.create_model``, exactly as
 ``migrate`` creates them, so every backend's DDL rules and names apply.
 What differs per backend is how tables referenced from outside the selection
-are dropped without losing those references (``Backend.recreating``, in each
-backend's ``recreate.py``):
+are dropped without losing those references:
 
 - PostgreSQL: foreign keys into the recreated tables are dropped first
   (never ``DROP ... CASCADE``, which would silently lose them and any view)
@@ -21,16 +20,15 @@ backend's ``recreate.py``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Model
 
 from . import lock_budget
-from .backends import backend_for
-from .catalog import ForeignKey
 from .exceptions import Refused
 from .plan import RecreatePlan
 from .report import Reporter
@@ -48,13 +46,17 @@ def apply_plan(
     if limit is not None and plan_locks(plan) > limit:
         _apply_in_transactions(plan, connection, report, limit)
         return []
-    with (
-        atomic_schema_editor(connection, collect_sql) as editor,
-        backend_for(connection).recreating(plan, editor, report, collect_sql),
-    ):
-        _empty_tables(plan, editor, report)
-        _drop_tables(plan, editor, report)
-        _create_tables(plan, editor, report)
+    with atomic_schema_editor(connection, collect_sql) as editor:
+        try:
+            _before(plan, editor, report)
+            _empty_tables(plan, editor, report)
+            _drop_tables(plan, editor, report)
+            _create_tables(plan, editor, report)
+            _after(plan, editor, report)
+        finally:
+            if connection.vendor == "mysql" and not collect_sql:
+                # Session state outlives the run; never leave checks off.
+                connection.enable_constraint_checking()
     return list(editor.collected_sql) if collect_sql else []
 
 
@@ -63,39 +65,74 @@ def atomic_schema_editor(
     connection: BaseDatabaseWrapper, collect_sql: bool = False
 ) -> Iterator[BaseDatabaseSchemaEditor]:
     """``connection.schema_editor(atomic=True)`` that rolls back whatever
-    raises, as the backend makes one (``Backend.atomic_schema_editor``:
-    SQLite's is an atomic block of ours around an editor of its own)."""
-    with backend_for(connection).atomic_schema_editor(connection, collect_sql) as editor:
-        yield editor
+    raises. SQLite's schema editor checks foreign keys in ``__exit__``
+    before it leaves its atomic block: a violation there (a rebuilt table
+    over rows that point nowhere) left the transaction open, and the changes
+    were kept while the run said it was rolled back. So on SQLite the atomic
+    block is one of ours, around an editor of its own."""
+    if connection.vendor != "sqlite" or collect_sql:
+        with (
+            engines_asked_once(connection),
+            connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor,
+        ):
+            yield editor
+        return
+    # Off before the transaction: SQLite cannot turn foreign keys off inside one.
+    connection.disable_constraint_checking()
+    try:
+        with (
+            transaction.atomic(using=connection.alias),
+            connection.schema_editor(atomic=False) as editor,
+        ):
+            yield editor
+    finally:
+        connection.enable_constraint_checking()
 
 
-def engines_asked_once(connection: BaseDatabaseWrapper) -> AbstractContextManager[None]:
-    """What the schema editor asks the server over and over, asked once per
-    run in the body (``Backend.editor_reads_once``: MariaDB's storage engines)."""
-    return backend_for(connection).editor_reads_once(connection)
+@contextmanager
+def engines_asked_once(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """MariaDB/MySQL: Django's schema editor asks the server for a table's
+    storage engine (a query) each time it decides whether a foreign key needs
+    an index of its own, about twice per table. A table's engine does not
+    change within a run (its drops come before its creates): each is asked once."""
+    if connection.vendor != "mysql":
+        yield
+        return
+    introspection = connection.introspection
+    ask = introspection.get_storage_engine
+    known: dict[str, str] = {}
+
+    def asked_once(cursor, table_name: str) -> str:
+        if table_name not in known:
+            known[table_name] = ask(cursor, table_name)
+        return known[table_name]
+
+    introspection.get_storage_engine = asked_once
+    try:
+        yield
+    finally:
+        del introspection.get_storage_engine
 
 
-def drop_foreign_keys(
-    editor: BaseDatabaseSchemaEditor,
-    report: Reporter,
-    foreign_keys: Iterable[ForeignKey],
-    batches: lock_budget.Batches = lock_budget.ONE_TRANSACTION,
-) -> None:
-    """Drop each of ``foreign_keys`` by name (a recreate drops those into its
-    tables where the server would not let them go otherwise)."""
-    qn = editor.quote_name
-    for fk in foreign_keys:
-        batches.spend(lock_budget.PER_STATEMENT)
-        with report.step(f"Dropping foreign key {fk.table}.{fk.name}", level=2):
-            editor.execute(f"ALTER TABLE {qn(fk.table)} DROP CONSTRAINT {qn(fk.name)}")
+def _before(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+    if plan.vendor == "mysql":
+        editor.execute("SET FOREIGN_KEY_CHECKS = 0")
+    elif plan.vendor == "postgresql":
+        qn = editor.quote_name
+        incoming = plan.internal_foreign_keys + [r.foreign_key for r in plan.references]
+        for fk in incoming:
+            with report.step(f"Dropping foreign key {fk.table}.{fk.name}", level=2):
+                editor.execute(f"ALTER TABLE {qn(fk.table)} DROP CONSTRAINT {qn(fk.name)}")
 
 
 def _empty_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
     for target in plan.empty:
         with report.step(f"Emptying {target.table}"):
             editor.execute(f"DELETE FROM {editor.quote_name(target.table)}")
-    if plan.empty:
-        backend_for(editor.connection).after_deletes(editor)
+    if plan.empty and plan.vendor == "postgresql":
+        # Run the deferred foreign-key checks of those deletes now: PostgreSQL
+        # refuses to ALTER a table with pending trigger events.
+        editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _drop_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
@@ -127,9 +164,9 @@ def _create_tables(
 def _create_in_one_round_trip(
     plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
 ) -> None:
-    """Where round trips merge (PostgreSQL): every CREATE TABLE sent as one
-    query (waiting for the server once per table was a fifth of a build);
-    each table is reported once the server has made them all."""
+    """PostgreSQL: every CREATE TABLE sent as one query (waiting for the
+    server once per table was a fifth of a build); each table is reported
+    once the server has made them all."""
     tables = [table for model in plan.models_to_create for table in tables_of(model)]
     with report.step(f"Creating {len(tables)} tables", level=3), one_round_trip(editor):
         for model in plan.models_to_create:
@@ -145,7 +182,7 @@ def _report_created(report: Reporter, editor, model: type[Model], tables: list[s
 
 
 def _round_trips_merge(editor: BaseDatabaseSchemaEditor) -> bool:
-    return backend_for(editor.connection).merges_round_trips and not editor.collect_sql
+    return editor.connection.vendor == "postgresql" and not editor.collect_sql
 
 
 def run_deferred_sql(
@@ -205,11 +242,15 @@ def _apply_in_transactions(
         connection.schema_editor(atomic=False) as editor,
         lock_budget.transactions(connection.alias, limit) as batches,
     ):
-        drop_foreign_keys(editor, report, plan.internal_foreign_keys, batches)
+        qn = editor.quote_name
+        for fk in plan.internal_foreign_keys:
+            batches.spend(lock_budget.PER_STATEMENT)
+            with report.step(f"Dropping foreign key {fk.table}.{fk.name}", level=2):
+                editor.execute(f"ALTER TABLE {qn(fk.table)} DROP CONSTRAINT {qn(fk.name)}")
         for target in plan.drop:
             batches.spend(drop_locks[target.table])
             with report.step(f"Dropping {target.table}"):
-                editor.execute(f"DROP TABLE {editor.quote_name(target.table)}")
+                editor.execute(f"DROP TABLE {qn(target.table)}")
         _create_tables(plan, editor, report, batches)
 
 
@@ -256,9 +297,8 @@ def one_round_trip(editor: BaseDatabaseSchemaEditor) -> Iterator[None]:
     above the bare DDL. The schema editor collects the statements exactly as
     it would run them (on PostgreSQL it merges parameters client-side in
     both cases), and the block runs as one multi-statement query, inside the
-    run's transaction. Other backends cannot (``Backend.merges_round_trips``):
-    sqlite3 runs one statement per call, MySQLdb only on connections opened
-    for multiple statements.
+    run's transaction. Other backends cannot: sqlite3 runs one statement per
+    call, MySQLdb only on connections opened for multiple statements.
     """
     if not _round_trips_merge(editor):
         yield
@@ -271,3 +311,16 @@ def one_round_trip(editor: BaseDatabaseSchemaEditor) -> Iterator[None]:
         editor.collect_sql, editor.collected_sql = False, []
     if statements:
         editor.execute("\n".join(statements), None)
+
+
+def _after(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
+    if plan.vendor == "mysql":
+        editor.execute("SET FOREIGN_KEY_CHECKS = 1")
+    elif plan.vendor == "postgresql":
+        qn = editor.quote_name
+        for reference in plan.references:
+            fk = reference.foreign_key
+            with report.step(f"Restoring foreign key {fk.table}.{fk.name}"):
+                editor.execute(
+                    f"ALTER TABLE {qn(fk.table)} ADD CONSTRAINT {qn(fk.name)} {fk.definition}"
+                )

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .backends import backend_for, supports
 from .exceptions import PartlyCommitted
 
 # What one statement outside create_model locks at most: its table, the index
@@ -36,11 +35,16 @@ SHARE = 2
 
 
 def budget(connection: BaseDatabaseWrapper) -> int | None:
-    """How many relations one transaction may lock; None: no limit to mind
-    (``Backend.lock_budget``: only PostgreSQL's lock table has one)."""
-    if not supports(connection):
+    """How many relations one transaction may lock; None: no limit to mind."""
+    if connection.vendor != "postgresql":
         return None
-    return backend_for(connection).lock_budget(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_locks_per_transaction')::int * "
+            "(current_setting('max_connections')::int "
+            "+ current_setting('max_prepared_transactions')::int)"
+        )
+        return cursor.fetchone()[0] // SHARE
 
 
 def model_locks(model: type[models.Model]) -> int:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .backends.sqlite.tokens import tokenize, unquote
+
 
 @dataclass(frozen=True)
 class SchemaObject:
@@ -34,10 +36,6 @@ class SchemaObject:
 
 def mentions(sql: str, name: str) -> bool:
     """Whether ``name`` (a table or column) appears in ``sql`` as an identifier."""
-    # Imported here: loading the SQLite backend (its package) imports the
-    # shared modules that import this one, as every backend may (see backends).
-    from .backends.sqlite.tokens import tokenize, unquote
-
     wanted = name.lower()
     for token in tokenize(sql):
         parts = token.split(".") if token[:1] not in '"`[' else [token]
