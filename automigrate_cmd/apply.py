@@ -114,6 +114,17 @@ def engines_asked_once(connection: BaseDatabaseWrapper) -> Iterator[None]:
         del introspection.get_storage_engine
 
 
+@contextmanager
+def editor_in_transactions(connection: BaseDatabaseWrapper, limit: int):
+    """A schema editor whose work runs in transactions of at most ``limit``
+    locks (lock_budget): a build too big for one PostgreSQL transaction."""
+    with (
+        connection.schema_editor(atomic=False) as editor,
+        lock_budget.transactions(connection.alias, limit) as batches,
+    ):
+        yield editor, batches
+
+
 def _before(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
     if plan.vendor == "mysql":
         editor.execute("SET FOREIGN_KEY_CHECKS = 0")
@@ -238,10 +249,7 @@ def _apply_in_transactions(
         )
     report.line(lock_budget.split_notice(limit))
     drop_locks = _drop_locks(plan)
-    with (
-        connection.schema_editor(atomic=False) as editor,
-        lock_budget.transactions(connection.alias, limit) as batches,
-    ):
+    with editor_in_transactions(connection, limit) as (editor, batches):
         qn = editor.quote_name
         for fk in plan.internal_foreign_keys:
             batches.spend(lock_budget.PER_STATEMENT)

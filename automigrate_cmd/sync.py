@@ -13,14 +13,19 @@ keeping the triggers and views that depend on it.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from . import lock_budget, sqlite_objects
-from .apply import atomic_schema_editor, create_model, report_skipped, run_deferred_sql
+from .apply import (
+    atomic_schema_editor,
+    create_model,
+    editor_in_transactions,
+    report_skipped,
+    run_deferred_sql,
+)
 from .catalog import stored_name
 from .diff import Step
 from .exceptions import AutomigrateError, first_line
@@ -76,21 +81,12 @@ def apply_steps(
     limit = None if collect_sql else lock_budget.budget(connection)
     if limit is not None and steps_locks(steps, models_by_table) > limit:
         report.line(lock_budget.split_notice(limit))
-        with _editor_in_transactions(connection, limit) as (editor, batches):
+        with editor_in_transactions(connection, limit) as (editor, batches):
             _apply_all(steps, editor, models_by_table, desired, report, hints, batches)
         return []
     with atomic_schema_editor(connection, collect_sql) as editor:
         _apply_all(steps, editor, models_by_table, desired, report, hints)
     return list(editor.collected_sql) if collect_sql else []
-
-
-@contextmanager
-def _editor_in_transactions(connection: BaseDatabaseWrapper, limit: int):
-    with (
-        connection.schema_editor(atomic=False) as editor,
-        lock_budget.transactions(connection.alias, limit) as batches,
-    ):
-        yield editor, batches
 
 
 def _apply_all(
