@@ -74,6 +74,15 @@ class Hints:
     sources: dict[Any, str] = field(default_factory=dict)
     # Whether the unapplied migrations' hints were added (migration_hints.py).
     history_read: bool = False
+    # Tables an unapplied migration deletes and creates again (knox's
+    # ``DeleteModel`` + ``CreateModel``): table -> "app.0002_...". The plan
+    # drops and creates them, as that migration does, only where keeping the
+    # rows is refused (``recreating``: the tables it does that to).
+    recreated: dict[str, str] = field(default_factory=dict)
+    recreating: set[str] = field(default_factory=set)
+    # App label -> its unapplied migrations with code autoupdate does not run
+    # (RunPython, RunSQL): named where a step is refused (migrate may do it).
+    unapplied_code: dict[str, list[str]] = field(default_factory=dict)
 
     def old_name(self, table: str, column: str | None = None) -> tuple[str, str | None]:
         """Where a table (and column) of the plan is in the live database now."""

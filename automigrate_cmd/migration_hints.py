@@ -7,9 +7,14 @@ columns would be dropped and added again) and the one-off value that
 ``makemigrations`` asked the author for when a column became required
 (``AddField``/``AlterField`` with ``preserve_default=False``). They are used
 as if given with ``--rename``/``--default``, and the plan names the migration
-they come from. Nothing else of the files is trusted over the models; a hint
-the models or the live tables disagree with is left out (``hints.resolve``),
-and what the user gives on the command line wins.
+they come from. A model that a migration deletes and creates again
+(``DeleteModel`` then ``CreateModel``, as knox's 0002 does) has its table
+dropped and created again, with its rows announced as lost, but only where
+the table cannot be brought to the models with its rows (``recreated.py``).
+Nothing else of the files is trusted over the models; a hint the models or
+the live tables disagree with is left out (``hints.resolve``), and what the
+user gives on the command line wins. Their code (RunPython, RunSQL) is not
+run; a refused step names the migrations that have some.
 
 Cheap when the history is complete: the files are only listed and one query
 reads ``django_migrations`` (``unrecorded``); they are loaded only when a
@@ -39,7 +44,9 @@ class _Event:
 
     migration: str  # "app.0005_rename_desc"
     app: str
-    kind: str  # "rename_model", "rename_field", "default"
+    # "rename_model", "rename_field", "default", "delete_model", "create_model",
+    # "code" (a RunPython or RunSQL: what autoupdate does not run)
+    kind: str
     model: str  # the model's name (lower case) when the migration runs
     old: str = ""  # rename_model/rename_field: the old name
     new: str = ""  # the new name; default: the field's name
@@ -66,6 +73,12 @@ def add_history_hints(
             continue  # the models disagree: not used
     for event in (e for e in events if e.kind == "default"):
         _add_default(hints, event, events, connection, chosen)
+    for event in _recreations(events):
+        _add_recreation(hints, event, events, connection, chosen)
+    for event in (e for e in events if e.kind == "code"):
+        names = hints.unapplied_code.setdefault(event.app, [])
+        if event.migration not in names:
+            names.append(event.migration)
     # Earlier in the lists: resolve() lets the user's renames override them.
     hints.requested_tables[:0] = extra.requested_tables
     hints.requested_columns[:0] = extra.requested_columns
@@ -127,6 +140,13 @@ def _events_of(operation, migration: str, app: str, state: ProjectState) -> list
             _Event(migration, app, "rename_field", operation.model_name_lower,
                    operation.old_name, operation.new_name)
         ]  # fmt: skip
+    if isinstance(operation, operations.RunPython | operations.RunSQL):
+        runs = operation.code if isinstance(operation, operations.RunPython) else operation.sql
+        noop = (operations.RunPython.noop, operations.RunSQL.noop)
+        return [] if runs in noop else [_Event(migration, app, "code", "")]
+    if isinstance(operation, operations.DeleteModel | operations.CreateModel):
+        kind = "delete_model" if isinstance(operation, operations.DeleteModel) else "create_model"
+        return [_Event(migration, app, kind, operation.name_lower)]
     if isinstance(operation, operations.AddField | operations.AlterField):
         if operation.preserve_default or not operation.field.has_default():
             return []
@@ -214,3 +234,27 @@ def _add_default(hints: Hints, event: _Event, events, connection, chosen) -> Non
         hints, model_field, value, f"{value!r} (from {event.migration})", connection
     )
     hints.sources[column] = event.migration
+
+
+def _recreations(events: list[_Event]) -> list[_Event]:
+    """Each ``DeleteModel`` that a later ``CreateModel`` of the same name
+    undoes: the model's table is made again, and its rows are not carried."""
+    return [
+        event
+        for index, event in enumerate(events)
+        if event.kind == "delete_model"
+        and any(
+            later.kind == "create_model" and (later.app, later.model) == (event.app, event.model)
+            for later in events[index + 1 :]
+        )
+    ]
+
+
+def _add_recreation(hints: Hints, event: _Event, events, connection, chosen) -> None:
+    model_name = _model_name_after(events, events.index(event), event.model, event.app)
+    try:
+        model = hints_module._model(f"{event.app}.{model_name}", connection.alias, chosen, "")
+    except LabelError:
+        return  # the models disagree (no such model now): not used
+    table = hints_module.stored_name(connection, model._meta.db_table)
+    hints.recreated.setdefault(table, event.migration)

@@ -92,7 +92,7 @@ def mark_referenced(
     be dropped (PostgreSQL and MariaDB refuse; CASCADE would drop the other
     table's constraint unannounced). The tables the run synchronizes lose
     such references in the same plan (no model can point at a removed one)."""
-    dropped = {step.table: step for step in steps if step.kind == "drop_table"}
+    dropped = {step.table: step for step in steps if _drops_removed(step)}
     references = foreign_keys_into(connection, list(dropped))
     _order_drops(steps, dropped, references)
     for fk in references:
@@ -102,6 +102,11 @@ def mark_referenced(
                 f"{dropped[fk.target].extra['what']} is referenced by {fk.table} "
                 f"({', '.join(fk.columns)}); drop that reference first"
             )
+
+
+def _drops_removed(step: Step) -> bool:
+    """A drop of a removed model's table (not of one the plan creates again)."""
+    return step.kind == "drop_table" and not step.extra.get("recreated_by")
 
 
 def _order_drops(steps: list[Step], dropped: dict[str, Step], references) -> None:
@@ -119,7 +124,7 @@ def _order_drops(steps: list[Step], dropped: dict[str, Step], references) -> Non
             del waiting[table]
         for before in waiting.values():
             before.difference_update(ready)
-    positions = [i for i, step in enumerate(steps) if step.kind == "drop_table"]
+    positions = [i for i, step in enumerate(steps) if _drops_removed(step)]
     for position, step in zip(positions, ordered, strict=True):
         steps[position] = step
 

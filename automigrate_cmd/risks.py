@@ -147,11 +147,23 @@ class _Measurer:
 
     def table_dropped(self, step: Step) -> str:
         rows = self.count(step.table)
+        if step.extra.get("recreated_by"):
+            return self.table_recreated(step, rows)
         step.detail = f"{step.extra['what']} removed, {rows_text(rows)}"
         if not rows:
             return ""
         return f"{step.table}: table of the removed {step.extra['what']} dropped, " + (
             f"{rows_text(rows)} would be lost"
+        )
+
+    def table_recreated(self, step: Step, rows: int) -> str:
+        migration = step.extra["recreated_by"]
+        step.detail = f"{rows_text(rows)}; created again, as {migration} does"
+        if not rows:
+            return ""
+        return (
+            f"{step.table}: {migration} deletes the model and creates it again, and its rows "
+            f"cannot be kept: {rows_text(rows)} would be lost"
         )
 
     def added(self, table: str, column: str, wanted: dict) -> str:

@@ -32,6 +32,12 @@ from .locking import DEFAULT_TIMEOUT, schema_lock
 from .migration_hints import add_history_hints
 from .name_clashes import mark_name_clashes
 from .primary_keys import outside_references
+from .recreated import (
+    mark_referenced_recreations,
+    name_unapplied_code,
+    recreation_steps,
+    tables_to_recreate,
+)
 from .removed import drop_steps, mark_referenced, removed_tables
 from .rendering import as_migrate_builds_them
 from .report import Reporter
@@ -321,7 +327,10 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         follow_retargeted_links(hints, live, chosen, connection)
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
         _name_sources(renames, hints)
-        live = {table: record for table, record in live.items() if table in tables}
+        # A table the plan drops and creates again (recreated.py) is not diffed.
+        live = {
+            t: record for t, record in live.items() if t in tables and t not in hints.recreating
+        }
         desired, to_create, stored, to_store = _desired(chosen, connection, present)
         previous = desired_cache.combine(stored.get(m._meta.label_lower) for m in chosen).snapshot
         # In the live tables' terms: what the models produced, renamed as they are now.
@@ -345,16 +354,21 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
             steps, live, desired = _with_outside_references(
                 connection, chosen, steps, live, desired
             )
-        steps = _in_order(drop_steps(gone) + steps)
+        steps = _in_order(drop_steps(gone) + recreation_steps(hints) + steps)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
         )
         fields = _fields_by_column(connection, models_by_table)
         measure(steps, connection, fields, hints, live, target.snapshot)
+        if tables_to_recreate(steps, hints):  # refused with its rows: as the history does
+            hints.recreating |= tables_to_recreate(steps, hints)
+            return _plan_once(chosen, connection, hints, drop_undeclared)
         if gone:
             mark_referenced(steps, connection, set(tables))
-        moving = {*hints.table_renames.values(), *(r.table for r in gone)}
+        mark_referenced_recreations(steps, connection)
+        name_unapplied_code(steps, hints, chosen)
+        moving = {*hints.table_renames.values(), *(r.table for r in gone), *hints.recreating}
         mark_name_clashes(steps, connection, target.snapshot, moving)
         unmanaged = _unmanaged_tables(connection, present)
         unfinished = bookkeeping.unfinished(connection, present)

@@ -110,11 +110,6 @@ NOT_REACHED: dict[str, tuple[tuple[str, ...], str]] = {
         ("mysql",),
         "as taggit: an index on content_type_id that migrate from 0001 keeps as well",
     ),
-    "knox": (
-        ALL,
-        "0002 deletes the token table and creates it again with a new primary key, digest: "
-        "migrate loses every row; autoupdate refuses (digest has no default)",
-    ),
 }
 
 
@@ -203,9 +198,14 @@ def corpus() -> Corpus:
 
 @pytest.mark.parametrize("label", [case_param(label) for label in selected()])
 def test_autoupdate_reaches_the_latest_schema(corpus, label):
-    outcome = corpus.case(label)["autoupdate"]
+    case = corpus.case(label)
+    outcome = case["autoupdate"]
     assert outcome["reached"], outcome["error"] or outcome["first_difference"]
-    assert outcome["rows_lost"] == {}
+    # Rows go only where migrate loses them too (knox's 0002 recreates its
+    # table), and only as the printed plan announced.
+    lost = set(outcome["rows_lost"])
+    assert lost <= set(case["migrate"]["rows_lost"]), outcome["rows_lost"]
+    assert lost <= set(outcome["announced_losses"]), outcome["rows_lost"]
 
 
 def test_autoupdate_reaches_as_many_apps_as_migrate(corpus):

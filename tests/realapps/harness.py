@@ -447,6 +447,8 @@ def run_updater(
         "differences_elsewhere": elsewhere[:3],
         "rows_before": sum(count for table, count in before.items() if table in expected),
         "rows_lost": lost,
+        # The tables the printed plan said it would lose rows of.
+        "announced_losses": sorted(t for t in lost if f"data loss: {t}:" in result.stdout),
         "seconds": seconds,
     }
 
