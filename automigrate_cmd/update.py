@@ -31,6 +31,7 @@ from .link_tables import follow_retargeted_links
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .migration_hints import add_history_hints
 from .name_clashes import mark_name_clashes
+from .plan_output import show_plan
 from .primary_keys import outside_references
 from .recreated import (
     mark_referenced_recreations,
@@ -124,7 +125,7 @@ def autoupdate(
         plan, desired, models_by_table = _plan(
             chosen, connection, hints, questioner, drop_undeclared
         )
-        _show_plan(plan, report)
+        show_plan(plan, report)
         if not plan.steps:
             for line in unrecorded.would_record_lines(plan.unrecorded, using):
                 report.line(line)
@@ -135,7 +136,7 @@ def autoupdate(
         plan, desired, models_by_table = _plan(
             chosen, connection, hints, questioner, drop_undeclared
         )
-        _show_plan(plan, report)
+        show_plan(plan, report)
         _refuse_impossible(plan)
         if plan.losses and not accept_data_loss:
             _ask_about_losses(plan, confirm_loss)
@@ -228,29 +229,6 @@ def _ask_about_losses(plan: SyncPlan, confirm_loss) -> None:
             "Refusing to lose data: " + "; ".join(plan.losses) + ". Pass --accept-data-loss "
             "(accept_data_loss=True) to apply anyway. Nothing was changed."
         )
-
-
-def plan_as_json(plan: SyncPlan) -> dict:
-    """The plan for tools: ``autoupdate --json``."""
-    return {
-        "database": plan.using,
-        "in_sync": not plan.steps,
-        "kept_not_declared": plan.kept,
-        # Unapplied migrations whose changes are in the database (see unrecorded.py).
-        "unrecorded_migrations": [f"{app}.{name}" for app, name in plan.unrecorded.keys],
-        "steps": [
-            {
-                "kind": step.kind,
-                "table": step.table,
-                "name": step.name,
-                "detail": step.detail,
-                "description": step.describe(),
-                "data_loss": step.loss or None,
-                "impossible": step.impossible or None,
-            }
-            for step in plan.steps
-        ],
-    }
 
 
 class Questioner(Protocol):
@@ -473,30 +451,6 @@ def _unmanaged_tables(connection: BaseDatabaseWrapper, present: set[str]) -> lis
     }
     owned |= {"django_migrations", desired_cache.TABLE, bookkeeping.TABLE}
     return sorted(present - owned)
-
-
-def _show_plan(plan: SyncPlan, report: Reporter) -> None:
-    if plan.kept:
-        report.line("  Kept, not declared by the models: " + ", ".join(plan.kept))
-    if plan.unmanaged_tables:
-        report.line(
-            "  Not managed by these models (left alone): " + ", ".join(plan.unmanaged_tables),
-            level=2,
-        )
-    if not plan.steps:
-        return
-    report.heading("Planned changes:")
-    for step in plan.steps:
-        line = f"  - {step.describe()}"
-        warnings = step_warnings(step)
-        report.line(report.style.WARNING(f"{line}  [{warnings}]") if warnings else line)
-
-
-def step_warnings(step: Step) -> str:
-    """What a step would do to the rows there, for the printed plan."""
-    parts = [f"cannot apply: {step.impossible}"] if step.impossible else []
-    parts += [f"data loss: {step.loss}"] if step.loss else []
-    return "; ".join(parts)
 
 
 def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report) -> None:
