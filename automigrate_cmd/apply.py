@@ -28,7 +28,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Model
 
-from . import lock_budget
+from . import lock_budget, migration_sql
 from .exceptions import Refused
 from .plan import RecreatePlan
 from .report import Reporter
@@ -52,6 +52,7 @@ def apply_plan(
             _empty_tables(plan, editor, report)
             _drop_tables(plan, editor, report)
             _create_tables(plan, editor, report)
+            run_migration_sql(plan.object_sql, editor, report)
             _after(plan, editor, report)
         finally:
             if connection.vendor == "mysql" and not collect_sql:
@@ -260,6 +261,23 @@ def _apply_in_transactions(
             with report.step(f"Dropping {target.table}"):
                 editor.execute(f"DROP TABLE {qn(target.table)}")
         _create_tables(plan, editor, report, batches)
+        run_migration_sql(plan.object_sql, editor, report)
+
+
+def run_migration_sql(
+    statements: list[migration_sql.ObjectStatement],
+    editor: BaseDatabaseSchemaEditor,
+    report: Reporter,
+) -> None:
+    """What the apps' migrations make with SQL on the new tables (see
+    ``migration_sql``): run, or collected by a dry run."""
+    if not statements:
+        return
+    migrations = sorted({s.migration for s in statements})
+    with report.step(f"Running the SQL of {', '.join(migrations)} ({len(statements)})"):
+        skipped = migration_sql.run_in_editor(editor, statements)
+    for line in skipped:
+        report.line(f"  Skipped, it no longer fits the models: {line}")
 
 
 def create_model(editor: BaseDatabaseSchemaEditor, model: type[Model]) -> None:

@@ -39,6 +39,7 @@ STEP_ORDER = [
     "add_index",
     "add_constraint",
     "add_foreign_key",
+    "run_migration_sql",  # what the apps' migrations make with SQL (migration_sql.py)
 ]
 
 

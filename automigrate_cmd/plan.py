@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import migration_sql
 from .catalog import ForeignKey, count_rows, existing_tables, foreign_keys_into, stored_name
+from .migration_sql import ObjectStatement
 from .rendering import as_migrate_builds_them
 from .selection import tables_of
 
@@ -48,6 +50,8 @@ class RecreatePlan:
     internal_foreign_keys: list[ForeignKey]
     empty: list[TableRows] = field(default_factory=list)
     cascade: bool = False
+    # What the apps' migrations make with SQL on the new tables (migration_sql.py).
+    object_sql: list[ObjectStatement] = field(default_factory=list)
 
     @property
     def blockers(self) -> list[Reference]:
@@ -89,6 +93,10 @@ def build_plan(
     )
     if cascade:
         plan.empty = _tables_to_empty(connection, references, recreated_set)
+    plan.object_sql = migration_sql.for_created_tables(connection, models_in_order, recreated_set)
+    # A table the history makes with SQL (an FTS5 virtual table) is made by that SQL.
+    by_sql = migration_sql.tables_made_by_sql(plan.object_sql)
+    plan.models_to_create = [m for m in plan.models_to_create if m._meta.db_table not in by_sql]
     return plan
 
 

@@ -18,7 +18,7 @@ from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from . import lock_budget, sqlite_objects
+from . import lock_budget, migration_sql, sqlite_objects
 from .apply import (
     atomic_schema_editor,
     create_model,
@@ -551,4 +551,7 @@ _APPLY = {
     "add_index": _add_index,
     "add_constraint": _add_constraint,
     "add_foreign_key": _add_constraint,
+    "run_migration_sql": lambda context, step: step.extra["skipped"].extend(
+        migration_sql.run_in_editor(context.editor, step.extra["statements"])
+    ),
 }

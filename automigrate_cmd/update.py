@@ -30,6 +30,7 @@ from .hints import Hints, parse_hints, resolve, set_default_value
 from .link_tables import follow_retargeted_links
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .migration_hints import add_history_hints
+from .migration_sql import with_migration_sql
 from .name_clashes import mark_name_clashes
 from .plan_output import show_plan
 from .primary_keys import outside_references
@@ -333,6 +334,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
                 connection, chosen, steps, live, desired
             )
         steps = _in_order(drop_steps(gone) + recreation_steps(hints) + steps)
+        steps = with_migration_sql(steps, connection, chosen)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
@@ -456,6 +458,9 @@ def _unmanaged_tables(connection: BaseDatabaseWrapper, present: set[str]) -> lis
 def _apply(plan: SyncPlan, connection, models_by_table, desired: Desired, report) -> None:
     try:
         apply_steps(plan.steps, connection, models_by_table, desired, report, hints=plan.hints)
+        for step in plan.steps:
+            for line in step.extra.get("skipped", []):
+                report.line(f"  Skipped, it no longer fits the models: {line}")
     except DatabaseError as error:
         undone = after_failure(error, rolled_back=connection.features.can_rollback_ddl)
         raise AutomigrateError(f"Autoupdate failed: {first_line(error)}. {undone}") from error

@@ -76,12 +76,6 @@ NOT_REACHED: dict[str, tuple[tuple[str, ...], str]] = {
         "the new unique NOT NULL column hash is computed by 0007_populate_hash (RunPython) "
         "for each row: autoupdate runs no migration code and refuses (no value fits every row)",
     ),
-    "wagtailsearch": (
-        ("sqlite", "mysql"),
-        "what its migrations make with RunSQL, the models cannot say: on SQLite the FTS5 "
-        "table is a virtual table (autoupdate builds the model's as an ordinary one), on "
-        "MariaDB the FULLTEXT indexes (autoupdate keeps them once there, cannot make them)",
-    ),
     "wagtailsearchpromotions": (
         ALL,
         "the corpus's rows point at search queries a data migration moves to another table: "
