@@ -200,40 +200,27 @@ def with_migration_sql(steps: list, connection: BaseDatabaseWrapper, chosen) -> 
 
 
 def run_in_editor(editor, statements: list[ObjectStatement]) -> list[str]:
-    """Run ``statements`` through a schema editor (a dry run collects them);
-    the lines of the ones skipped."""
+    """Run ``statements`` through a schema editor (a dry run collects them),
+    each in a savepoint where DDL is transactional, so one that no longer
+    fits leaves the others done. One line per statement skipped."""
     if editor.collect_sql:
         editor.collected_sql.extend(s.sql + ";" for s in statements)
         return []
-    return run_object_statements(editor.connection, statements)[1]
-
-
-def run_object_statements(
-    connection: BaseDatabaseWrapper, statements: list[ObjectStatement], collect_sql: bool = False
-) -> tuple[list[str], list[str]]:
-    """Run ``statements`` (each in a savepoint where DDL is transactional, so
-    one that no longer fits leaves the others done). Returns the SQL run (or,
-    with ``collect_sql``, that would run) and one line per skipped statement."""
-    ran, skipped = [], []
+    connection = editor.connection
+    skipped: list[str] = []
     not_made: set[str] = set()  # what a skipped statement would have made
     for statement in statements:
-        if collect_sql:
-            ran.append(statement.sql + ";")
-            continue
         if statement.kind == "drop" and statement.name in not_made:
             continue  # nothing to drop: its making was skipped
         try:
             with _savepoint(connection), connection.cursor() as cursor:
                 cursor.execute(statement.sql)
         except DatabaseError as error:
-            first = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
+            message = str(error).strip()
+            first = message.splitlines()[0] if message else type(error).__name__
             skipped.append(f"{statement.migration}: {_short(statement.sql)} ({first})")
             not_made.add(statement.name)
-            continue
-        ran.append(statement.sql + ";")
-    return ran, skipped
+    return skipped
 
 
 def _savepoint(connection: BaseDatabaseWrapper):

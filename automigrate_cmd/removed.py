@@ -28,6 +28,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .catalog import foreign_keys_into, stored_name
 from .diff import Step
+from .recreated import is_recreation
 from .selection import syncable_models, tables_of, why_not_syncable
 
 CONTENT_TYPES = "django_content_type"
@@ -106,7 +107,7 @@ def mark_referenced(
 
 def _drops_removed(step: Step) -> bool:
     """A drop of a removed model's table (not of one the plan creates again)."""
-    return step.kind == "drop_table" and not step.extra.get("recreated_by")
+    return step.kind == "drop_table" and not is_recreation(step)
 
 
 def _order_drops(steps: list[Step], dropped: dict[str, Step], references) -> None:

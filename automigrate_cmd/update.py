@@ -341,8 +341,9 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         )
         fields = _fields_by_column(connection, models_by_table)
         measure(steps, connection, fields, hints, live, target.snapshot)
-        if tables_to_recreate(steps, hints):  # refused with its rows: as the history does
-            hints.recreating |= tables_to_recreate(steps, hints)
+        recreate = tables_to_recreate(steps, hints)
+        if recreate:  # refused with its rows: as the history does
+            hints.recreating |= recreate
             return _plan_once(chosen, connection, hints, drop_undeclared)
         if gone:
             mark_referenced(steps, connection, set(tables))
