@@ -12,7 +12,10 @@ keeping the triggers and views that depend on it.
 
 from __future__ import annotations
 
+import copy
 import re
+from types import SimpleNamespace
+from typing import Any
 
 from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -56,6 +59,8 @@ class SyncContext:
         self.created: set[str] = set()  # tables create_model has built
         self.tables_to_create: set[str] = set()
         self.cutting: set[tuple[str, str]] = set()
+        # Columns whose NULLs are still to fill before they become NOT NULL.
+        self.nulls_to_fill: dict[tuple[str, str], Step] = {}
         # Tables created, to name the constraints the backend could not build.
         self.created_models: list[type[models.Model]] = []
 
@@ -107,6 +112,11 @@ def _apply_all(
         if step.kind == "alter_column"
         and step.live
         and cuts_strings(step.live["type"], step.desired["type"])
+    }
+    context.nulls_to_fill = {
+        (step.table, step.name): step
+        for step in steps
+        if step.kind == "alter_column" and _fills_nulls(step)
     }
     for step in steps:
         batches.spend(_step_locks(step, models_by_table))
@@ -225,8 +235,16 @@ def _sqlite_column(field: models.Field) -> models.Field:
     return column
 
 
+def _fills_nulls(step: Step) -> bool:
+    """Whether ``step`` makes a column that allows NULL a required one."""
+    return bool(step.live) and step.live.get("null") and not step.desired.get("null")
+
+
 def _fill_nulls(context: SyncContext, step: Step, column: str) -> None:
-    """Before a column becomes NOT NULL: its NULLs get the backfill value."""
+    """Before a column becomes NOT NULL (and after its type changes, as
+    Django's AlterField does it: the value is the new type's): its NULLs get
+    the backfill value."""
+    context.nulls_to_fill.pop((step.table, column), None)
     field = context.field(step.table, column)
     given = (step.table, column) in context.hints.defaults
     if not given and field.db_default is not models.NOT_PROVIDED:
@@ -278,8 +296,6 @@ def _drop_column(context: SyncContext, step: Step) -> None:
 
 
 def _alter_column(context: SyncContext, step: Step) -> None:
-    if step.live and step.live.get("null") and not step.desired.get("null"):
-        _fill_nulls(context, step, step.name)
     if context.connection.vendor == "mysql":
         _modify_mysql_column(context, step.table, step.name)
     else:
@@ -340,6 +356,8 @@ def _alter_column_postgresql(context: SyncContext, step: Step) -> None:
         if sequence:
             context.execute(f"ALTER SEQUENCE {sequence} AS {wanted_sequence['type']}")
     if have.get("null") != want.get("null"):
+        if _fills_nulls(step):
+            _fill_nulls(context, step, step.name)
         context.execute(f"{alter} {'DROP' if want['null'] else 'SET'} NOT NULL")
     if have.get("default") != want.get("default"):
         if want.get("default") is None:
@@ -412,15 +430,46 @@ def _remake_sqlite_table(context: SyncContext, step: Step) -> None:
         context.execute(f"ALTER TABLE {table} ADD COLUMN {context.qn(column)} NULL")
         value_sql, params = _initial_value(context, step.table, field)
         context.execute(f"UPDATE {table} SET {context.qn(column)} = {value_sql}", params)
+    filled_in_copy = []
     for column, have in step.live["columns"].items():
         want = step.desired["columns"].get(column)
-        if want is not None and have.get("null") and not want.get("null"):
+        if want is None or not have.get("null") or want.get("null"):
+            continue
+        if have["type"] != want["type"] and _fill_in_copy(context, step.table, column):
+            filled_in_copy.append(_nullable_to_required(context, step.table, column))
+        else:
             _fill_nulls(context, step, column)
-    context.editor._remake_table(model)
+    context.editor._remake_table(model, alter_fields=filled_in_copy)
     for column, have in step.live["columns"].items():
         want = step.desired["columns"].get(column)
         if want is not None:
             _cut_longer_strings(context, step.table, column, have, want)
+
+
+def _fill_in_copy(context: SyncContext, table: str, column: str) -> bool:
+    """Whether a column whose type changes gets its NULLs filled as Django's
+    rebuild copies the rows (coalesce() to the new type's value, which the old
+    column's CHECK may not take: a JSONField's json_valid), rather than
+    before. Not for a --default on a field with a db_default: Django's copy
+    would take the db_default."""
+    given = (table, column) in context.hints.defaults
+    return not (given and context.field(table, column).has_db_default())
+
+
+def _nullable_to_required(
+    context: SyncContext, table: str, column: str
+) -> tuple[Any, models.Field]:
+    """The (old, new) field pair of ``_remake_table(alter_fields=...)`` that
+    makes Django copy ``column``'s rows with coalesce(column, value): the old
+    one stands for the nullable live column, the new one is the model's
+    field, with the user's --default as its default if one is given."""
+    field = context.field(table, column)
+    given = context.hints.defaults.get((table, column))
+    if given is not None:
+        field = copy.copy(field)
+        field.__dict__.pop("_get_default", None)  # a cached_property of the default
+        field.default = given[0]
+    return SimpleNamespace(name=field.name, column=field.column, null=True), field
 
 
 def _initial_value(context: SyncContext, table: str, field: models.Field) -> tuple[str, list]:
@@ -522,7 +571,20 @@ def _is_mysql_column_check(context: SyncContext, item: dict | None) -> bool:
 
 
 def _modify_mysql_column(context: SyncContext, table: str, column: str) -> None:
+    """MODIFY the column as the models want it (whichever step comes first:
+    a column-level CHECK dropped or added, or the column's own change). A
+    column made NOT NULL gets its NULLs filled first, after a MODIFY to the
+    new type that still allows them where the type changes too."""
     line = context.desired.mysql_lines[table]["columns"][column]
+    step = context.nulls_to_fill.get((table, column))
+    if step is not None:
+        if step.live["type"] != step.desired["type"]:
+            _execute_modify(context, table, column, re.sub(r" NOT NULL\b", " NULL", line, count=1))
+        _fill_nulls(context, step, column)
+    _execute_modify(context, table, column, line)
+
+
+def _execute_modify(context: SyncContext, table: str, column: str, line: str) -> None:
     statement = f"ALTER TABLE {context.qn(table)} MODIFY {line}"
     if (table, column) in context.cutting:
         _modify_cutting_longer_strings(context, statement)
