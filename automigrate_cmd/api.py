@@ -27,7 +27,7 @@ from .exceptions import (
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .plan import RecreatePlan, build_plan, rows_text
 from .report import Reporter
-from .selection import Label, select_models
+from .selection import Label, describe, select_models
 
 
 @dataclass
@@ -101,7 +101,7 @@ def automigrate(
 def _plan_and_show(chosen, connection, cascade: bool, report: Reporter) -> RecreatePlan:
     plan = _plan(chosen, connection, cascade)
     report.heading("Operations to perform:")
-    report.line("  Recreate tables for: " + ", ".join(m._meta.label for m in chosen))
+    report.line("  Recreate tables for: " + describe(chosen, connection.alias))
     if plan.blockers:
         raise Refused(refusal_message(plan))
     return plan

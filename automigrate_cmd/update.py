@@ -45,7 +45,7 @@ from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
 from .scratch import Desired, desired_by_model
-from .selection import Label, select_models, syncable_models, tables_of
+from .selection import Label, describe, select_models, syncable_models, tables_of
 from .snapshot import inspect_schema
 from .sync import apply_steps
 from .undeclared import Target, keep_undeclared
@@ -121,7 +121,7 @@ def autoupdate(
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
     report.heading("Operations to perform:")
-    report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
+    report.line("  Synchronize tables of: " + describe(chosen, connection.alias))
     if dry_run:
         plan, desired, models_by_table = _plan(
             chosen, connection, hints, questioner, drop_undeclared
