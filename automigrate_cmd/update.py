@@ -24,6 +24,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from . import bookkeeping, desired_cache, unrecorded
 from .api import connection_for
 from .catalog import existing_tables, stored_name
+from .databases import per_database
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from .hints import Hints, parse_hints, resolve, set_default_value
@@ -84,6 +85,7 @@ class SyncResult:
     applied: bool = False
 
 
+@per_database
 def autoupdate(
     labels: Label | Iterable[Label] | None = None,
     using: str = DEFAULT_DB_ALIAS,
@@ -115,6 +117,8 @@ def autoupdate(
     at most); a run that waited plans again from what the other one left.
     Indexes, constraints and collations that no version of the models
     declared are kept (``undeclared.py``) unless ``drop_undeclared``.
+    ``using`` may be a list of aliases: each database is run on its own, in
+    parallel, and the results come by alias (``databases.py``).
     """
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
@@ -165,6 +169,7 @@ def autoupdate(
     return SyncResult(plan, applied=True)
 
 
+@per_database
 def check(
     labels: Label | Iterable[Label] | None = None,
     using: str = DEFAULT_DB_ALIAS,
@@ -174,7 +179,8 @@ def check(
     drop_undeclared: bool = False,
 ) -> SyncPlan:
     """The plan autoupdate would apply, changing nothing: empty when in sync.
-    ``renames`` and ``defaults`` are checked and used as autoupdate would."""
+    ``renames`` and ``defaults`` are checked and used as autoupdate would;
+    several aliases as ``using`` give the plans by alias."""
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
