@@ -19,7 +19,9 @@ name is one Django generates (``..._62dd1327_fk_...``, ``..._5d2a4b_idx``,
 when the previous tables had it (a ``Meta`` index or constraint with a name
 of its own that the models no longer declare); any other is kept. Without
 previous tables (a database built by ``migrate``, say) an index with a name
-of its own that the models dropped is kept too: the safe way round, listed. A column collation that
+of its own that the models dropped is dropped when the app's migration
+files name it (``declared_names``: migrate's history is a record of the
+models' versions), and kept otherwise: the safe way round, listed. A column collation that
 differs from what the models want is kept when the models did not change it
 (previous equals desired) or, without previous tables, when the models
 declare none. What is kept is added to the schema the run aims at, so the
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .snapshot import LIST_KINDS, Record, Snapshot
@@ -51,8 +54,16 @@ class Target:
 
 
 def keep_undeclared(
-    live: Snapshot, desired: Snapshot, previous: Snapshot, vendor: str = ""
+    live: Snapshot,
+    desired: Snapshot,
+    previous: Snapshot,
+    vendor: str = "",
+    history_names: Callable[[], set[str]] = set,
 ) -> Target:
+    """``desired`` plus what ``live`` has that no version of the models
+    declared. ``history_names``: the names the apps' migration files
+    declared (``declared_names``), asked only for an item that would
+    otherwise be kept."""
     target: Snapshot = dict(desired)
     kept: list[str] = []
     for table, wanted in desired.items():
@@ -61,7 +72,7 @@ def keep_undeclared(
             continue  # nothing there, or nothing more: in sync, the usual case
         wanted = target[table] = json.loads(json.dumps(wanted))  # added to: a copy
         before = previous.get(table)
-        kept += _keep_items(table, have, wanted, before, vendor == "mysql")
+        kept += _keep_items(table, have, wanted, before, vendor == "mysql", history_names)
         kept += _keep_collations(table, have, wanted, before)
     return Target(target, kept)
 
@@ -71,7 +82,12 @@ def _content(item: dict) -> str:
 
 
 def _keep_items(
-    table: str, have: Record, wanted: Record, before: Record | None, mysql: bool
+    table: str,
+    have: Record,
+    wanted: Record,
+    before: Record | None,
+    mysql: bool,
+    history_names: Callable[[], set[str]],
 ) -> list[str]:
     kept = []
     # A name the models give something now is theirs, whatever it was before.
@@ -94,6 +110,8 @@ def _keep_items(
                 continue
             if _declared_by_models(item, declared_before):
                 continue  # the models declared it once and no longer do: dropped
+            if item.get("name") in history_names():
+                continue  # a migration declared it: a version of the models did
             wanted.setdefault(kind, []).append(item)
             wanted[kind].sort(key=lambda item: json.dumps(item, sort_keys=True))
             kept.append(f"{noun} {item.get('name')} on {table}")

@@ -11,6 +11,7 @@ keeping the data. Inspect -> diff -> measure -> apply, each in its module:
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from . import bookkeeping, desired_cache, unrecorded
 from .api import connection_for
 from .catalog import existing_tables, stored_name
 from .databases import per_database
+from .declared_names import names_declared_by_history
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from .hints import Hints, parse_hints, resolve, set_default_value
@@ -323,7 +325,9 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         target = (
             Target(desired.snapshot)
             if drop_undeclared
-            else keep_undeclared(live, desired.snapshot, previous, connection.vendor)
+            else keep_undeclared(
+                live, desired.snapshot, previous, connection.vendor, _history_names(chosen)
+            )
         )
         _leave_virtual_tables(live, target)
         # In sync, the two snapshots are equal: nothing to diff (diff() would
@@ -366,6 +370,13 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
     plan.unfinished = unfinished
     plan.unrecorded = found
     return plan, desired, models_by_table, live
+
+
+def _history_names(chosen: list[type[models.Model]]) -> Callable[[], set[str]]:
+    """The names the migration files of ``chosen``'s apps declared, loaded
+    on first use (only an item that would be kept asks)."""
+    apps = {model._meta.app_label for model in chosen}
+    return functools.cache(lambda: names_declared_by_history(apps))
 
 
 def _diff(live, desired, connection: BaseDatabaseWrapper) -> list[Step]:

@@ -104,15 +104,6 @@ GAPS = {
         "where migrate has the filled ones; test_run_python_fill_of_an_unapplied_migration_"
         "is_not_named"
     ),
-    "index_removed_by_history_kept": (
-        "on a database migrate built (no record of what the models declared), an index an "
-        "unapplied migration removes (RemoveIndex; or DeleteModel+CreateModel of a model "
-        "whose table autoupdate keeps with its rows) is taken as not declared by the models "
-        "and kept ('kept_not_declared'); with nothing else to do the run even records the "
-        "RemoveIndex migration as applied (unrecorded.py), so migrate never drops it; "
-        "test_index_an_unapplied_migration_removes_is_dropped, "
-        "test_index_of_a_model_an_unapplied_migration_recreates_is_dropped"
-    ),
     "column_readded": (
         "a column the unapplied history removes, whose name a later field takes, is taken "
         "for that field's column: RemoveField title (a varchar) then AddField title (an "
@@ -418,8 +409,6 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
     if kind == "recreate_model":
         if sql_indexed:  # the table goes with its index: the history's bookkeeping is simpler
             return None
-        if model.indexes and number >= history.split:
-            return None  # GAPS["index_removed_by_history_kept"]
         again = new_model(draw, history, {}, model.name)
         state[model.uid] = replace(again, uid=model.uid, born=model.born)
         codes = f"migrations.DeleteModel({model.name!r}), {create_model_code(again)}"
@@ -975,8 +964,10 @@ INDEXED_NOTE = replace(NOTE, fields=(replace(TITLE, indexed=True),))
 ADD_INDEX = "migrations.AddIndex('note', models.Index(fields=['title'], name='hx_idx_1'))"
 
 
-@pytest.mark.xfail(strict=True, reason=GAPS["index_removed_by_history_kept"])
 def test_index_an_unapplied_migration_removes_is_dropped():
+    """The history names the index (AddIndex): a version of the models
+    declared it, which a database migrate built has no other record of
+    (declared_names.py)."""
     history = hand_history(
         [
             [create_model_code(NOTE)],
@@ -990,7 +981,6 @@ def test_index_an_unapplied_migration_removes_is_dropped():
     judge(history)
 
 
-@pytest.mark.xfail(strict=True, reason=GAPS["index_removed_by_history_kept"])
 def test_index_of_a_model_an_unapplied_migration_recreates_is_dropped():
     history = hand_history(
         [
