@@ -199,6 +199,20 @@ def _continues(earlier: _Event, later: _Event) -> bool:
     return earlier.kind == "rename_model" or earlier.model == later.model
 
 
+def _field_name_after(events: list[_Event], index: int, model: str, field_name: str) -> str:
+    """The name of ``model``'s field ``field_name`` after the renames that
+    follow ``events[index]`` (of the field, and of its model in between)."""
+    app = events[index].app
+    for later in events[index + 1 :]:
+        if later.app != app:
+            continue
+        if later.kind == "rename_model" and later.old == model:
+            model = later.new
+        elif later.kind == "rename_field" and later.model == model and later.old == field_name:
+            field_name = later.new
+    return field_name
+
+
 def _removed_after(events: list[_Event], index: int, model: str, field_name: str) -> bool:
     """Whether an event after ``events[index]`` removes the field ``field_name``
     of ``model`` (names as they are at ``index``, followed through renames), or
@@ -252,10 +266,7 @@ def _add_default(hints: Hints, event: _Event, events, connection, chosen) -> Non
     if _removed_after(events, index, event.model, event.new):
         return  # a later migration removes that field: its one-off value is not the models'
     model_name = _model_name_after(events, index, event.model, event.app)
-    field_name = event.new
-    for later in events[index:]:
-        if later.kind == "rename_field" and later.old == field_name and later.model == event.model:
-            field_name = later.new
+    field_name = _field_name_after(events, index, event.model, event.new)
     try:
         model = hints_module._model(f"{event.app}.{model_name}", connection.alias, chosen, "")
         model_field = model._meta.get_field(field_name)

@@ -1066,3 +1066,29 @@ def test_new_model_with_the_name_a_renamed_one_left():
 
 if __name__ == "__main__":
     child_main(sys.argv[1], sys.argv[2])
+
+
+def test_one_off_default_follows_a_field_renamed_after_its_model_was():
+    """Found by a random MariaDB run: 0002 makes rank required (a one-off 99)
+    and renames Note to Memo, 0003 renames memo.rank to code. The one-off
+    value was looked up under note.rank's later names without the model's
+    rename: lost, and the NULLs refused ("becomes NOT NULL, 1 row is NULL")."""
+    rank = Field("f2", "rank", "big", null=True)
+    code = replace(rank, name="code", null=False)
+    at_split = Model("m1", "Note", (TITLE, rank))
+    history = hand_history(
+        [
+            [create_model_code(at_split)],
+            [
+                "migrations.AlterField('note', 'rank', models.BigIntegerField(default=99), "
+                "preserve_default=False)",
+                "migrations.RenameModel('Note', 'Memo')",
+            ],
+            ["migrations.RenameField('memo', 'rank', 'code')"],
+        ],
+        [["create_model"], ["alter_null", "rename_model"], ["rename_field"]],
+        (Model("m1", "Memo", (TITLE, code)),),
+        split=1,
+    )
+    history.at_split = (at_split,)
+    assert judge(history) == "applied"
