@@ -51,7 +51,7 @@ class Target:
 
 
 def keep_undeclared(
-    live: Snapshot, desired: Snapshot, previous: Snapshot, vendor: str = ""
+    live: Snapshot, desired: Snapshot, previous: Snapshot, foreign_keys_need_indexes: bool = False
 ) -> Target:
     target: Snapshot = dict(desired)
     kept: list[str] = []
@@ -61,7 +61,7 @@ def keep_undeclared(
             continue  # nothing there, or nothing more: in sync, the usual case
         wanted = target[table] = json.loads(json.dumps(wanted))  # added to: a copy
         before = previous.get(table)
-        kept += _keep_items(table, have, wanted, before, vendor == "mysql")
+        kept += _keep_items(table, have, wanted, before, foreign_keys_need_indexes)
         kept += _keep_collations(table, have, wanted, before)
     return Target(target, kept)
 
@@ -71,7 +71,7 @@ def _content(item: dict) -> str:
 
 
 def _keep_items(
-    table: str, have: Record, wanted: Record, before: Record | None, mysql: bool
+    table: str, have: Record, wanted: Record, before: Record | None, fk_indexes: bool
 ) -> list[str]:
     kept = []
     # A name the models give something now is theirs, whatever it was before.
@@ -84,7 +84,7 @@ def _keep_items(
                 continue
             if item.get("name") in wanted_names:
                 continue
-            if mysql and kind == "indexes" and _backs_a_foreign_key(item, wanted):
+            if fk_indexes and kind == "indexes" and _backs_a_foreign_key(item, wanted):
                 # An index on a foreign key's columns, which InnoDB needs: a
                 # fresh build has none when another index begins with them
                 # (Django leaves it to the server), a table built by

@@ -23,6 +23,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from . import bookkeeping, desired_cache, unrecorded
 from .api import connection_for
+from .backends import backend_for
 from .catalog import existing_tables, stored_name
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
@@ -317,7 +318,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         target = (
             Target(desired.snapshot)
             if drop_undeclared
-            else keep_undeclared(live, desired.snapshot, previous, connection.vendor)
+            else keep_undeclared(live, desired.snapshot, previous, _fk_indexes(connection))
         )
         _leave_virtual_tables(live, target)
         # In sync, the two snapshots are equal: nothing to diff (diff() would
@@ -360,6 +361,10 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
     plan.unfinished = unfinished
     plan.unrecorded = found
     return plan, desired, models_by_table, live
+
+
+def _fk_indexes(connection: BaseDatabaseWrapper) -> bool:
+    return backend_for(connection).foreign_keys_need_indexes
 
 
 def _diff(live, desired, connection: BaseDatabaseWrapper) -> list[Step]:

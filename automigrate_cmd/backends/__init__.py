@@ -45,6 +45,22 @@ def backend_for(connection: BaseDatabaseWrapper) -> Backend:
     return _load(connection.vendor)
 
 
+def backend_or_generic(connection: BaseDatabaseWrapper) -> Backend:
+    """The backend of ``connection.vendor``, or the generic ``Backend`` (no
+    quirks, nothing to lock with) for a vendor there is none for: where the
+    code tolerates such a vendor, it keeps doing what it always did."""
+    return backend_named(connection.vendor)
+
+
+def backend_named(vendor: str) -> Backend:
+    """``backend_or_generic`` for a vendor's name (a plan records it)."""
+    if vendor in SUPPORTED:
+        return _load(vendor)
+    from .base import GENERIC
+
+    return GENERIC
+
+
 @cache
 def _load(vendor: str) -> Backend:
     return import_module(f"{__name__}.{vendor}").backend

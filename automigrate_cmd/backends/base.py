@@ -28,13 +28,44 @@ class Backend:
     names a class per concern), which a subclass names."""
 
     # The ``connection.vendor`` this backend serves.
-    vendor: ClassVar[str]
+    vendor: ClassVar[str] = ""
     # inspect(connection, cursor, tables) -> Snapshot
     inspect_module: ClassVar[ModuleType]
     # build_desired(connection, models_to_create) -> Desired
     scratch_module: ClassVar[ModuleType]
     # schema_lock(connection, timeout) -> a context manager
     locking_module: ClassVar[ModuleType]
+
+    # --- the catalog -----------------------------------------------------
+    # The server cuts an identifier longer than max_name_length() in every
+    # statement and keeps the short one (catalog.stored_name).
+    shortens_long_names: ClassVar[bool] = False
+    # The server refuses a name longer than max_name_length() (selection).
+    refuses_long_names: ClassVar[bool] = False
+    # The record keys whose names the server keeps once per schema, not per
+    # table (name_clashes), and the query of those names with their tables.
+    shared_name_kinds: ClassVar[tuple[str, ...]] = ()
+    shared_names_sql: ClassVar[str] = ""
+    # The column type of a long text (desired_cache's payload).
+    long_text_type: ClassVar[str] = "text"
+    # Every foreign key needs an index of its own, which the server keeps
+    # (undeclared: such an index stays while its foreign key does).
+    foreign_keys_need_indexes: ClassVar[bool] = False
+    # The schema editor will not start inside a transaction (testing drives
+    # it without entering it there).
+    editor_refuses_transactions: ClassVar[bool] = False
+
+    def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
+        """Every ``catalog.ForeignKey`` from any table into one of ``targets``;
+        by default from Django's introspection, one table at a time."""
+        from ..catalog import foreign_keys_generic
+
+        return foreign_keys_generic(connection, targets)
+
+    def lock_budget(self, connection: BaseDatabaseWrapper) -> int | None:
+        """How many relations one transaction may lock (lock_budget); None:
+        no limit to mind."""
+        return None
 
     def inspect(
         self, connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | None
@@ -67,3 +98,7 @@ class Backend:
         body; ``locking.LockTimeout`` after ``timeout`` seconds of waiting.
         ``locking.schema_lock`` is the entry point."""
         return self.locking_module.schema_lock(connection, timeout)
+
+
+# What a vendor no backend serves gets where the code tolerates one.
+GENERIC = Backend()

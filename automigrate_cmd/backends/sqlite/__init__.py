@@ -3,18 +3,26 @@
 - ``inspect``: the catalog, from the PRAGMAs and from the stored CREATE
   statements (``parse``, on ``tokens``);
 - ``scratch``: the desired tables, in an in-memory database;
-- ``locking``: the schema lock, a ``flock`` on a file next to the database.
+- ``locking``: the schema lock, a ``flock`` on a file next to the database;
+- ``catalog``: foreign keys into tables, the names the database holds once.
 """
 
 from __future__ import annotations
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+
 from ..base import Backend
-from . import inspect, locking, scratch
+from . import catalog, inspect, locking, scratch
 
 
 class SQLiteBackend(Backend):
     vendor = "sqlite"
     inspect_module, scratch_module, locking_module = inspect, scratch, locking
+    shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
+    editor_refuses_transactions = True
+
+    def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
+        return catalog.foreign_keys_into(connection, targets)
 
 
 backend = SQLiteBackend()
