@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .backends.sqlite.objects import mentions
 from .snapshot import LIST_KINDS, Record, Snapshot
-from .sqlite_objects import mentions
 
 # The order steps run in on PostgreSQL and MySQL: drops of keys first (MySQL
 # refuses to drop an index a foreign key uses), adds of keys last.

@@ -14,13 +14,13 @@ from typing import Any
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .backends import backend_or_generic
 from .catalog import existing_tables, stored_name
 from .conversions import conversion
 from .diff import Step
 from .exceptions import UserCodeFailed, first_line
 from .hints import Hints
 from .plan import rows_text
-from .sqlite_objects import dependents, describe, mentioning
 
 # Integer types by width: a change to an equal or wider one keeps every value.
 # Any other type change is counted as a possible loss.
@@ -89,6 +89,7 @@ def effective_default(connection: BaseDatabaseWrapper, field: models.Field) -> A
 class _Measurer:
     def __init__(self, connection, fields_by_column, hints: Hints, live: dict, desired: dict):
         self.connection = connection
+        self.backend = backend_or_generic(connection)
         self.fields = fields_by_column
         self.hints = hints
         self.live = live
@@ -101,7 +102,7 @@ class _Measurer:
         self.needs_default: list[tuple[str, str]] = []
         if step.kind == "drop_column":
             step.loss = self.dropped(step.table, step.name)
-            step.impossible = self.breaks_sqlite_dependents(step.table, [step.name])
+            step.impossible = self.breaks_dependents(step.table, [step.name])
         elif step.kind == "add_column":
             step.impossible = self.added(step.table, step.name, step.desired)
         elif step.kind == "alter_column" and step.live:
@@ -254,7 +255,7 @@ class _Measurer:
         says it keeps (conversions.py): a shorter string cuts the longer
         values (a loss); a value the new type cannot hold refuses the run."""
         if cuts_strings(old, new):
-            length = "LENGTH" if self.connection.vendor == "sqlite" else "CHAR_LENGTH"
+            length = self.backend.char_length_function
             longer = self.count(table, column, f" WHERE {length}({{column}}) > %s", [_length(new)])
             if not longer:
                 return "", ""
@@ -393,7 +394,7 @@ class _Measurer:
             if json.dumps(item.get("columns")) not in have_uniques:
                 impossible.append(self.duplicates(step.table, {**item, "unique": True}))
         dropped = [column for column in live["columns"] if column not in desired["columns"]]
-        impossible.append(self.breaks_sqlite_dependents(step.table, dropped))
+        impossible.append(self.breaks_dependents(step.table, dropped))
         have_fks = {_content(fk) for fk in live.get("foreign_keys", [])}
         for fk in desired.get("foreign_keys", []):
             if _content(fk) not in have_fks:
@@ -406,19 +407,13 @@ class _Measurer:
         step.loss = "; ".join(filter(None, losses))
         step.impossible = "; ".join(filter(None, impossible))
 
-    def breaks_sqlite_dependents(self, table: str, dropped: list[str]) -> str:
-        """SQLite: a trigger or view that uses a column being dropped would
-        fail the drop (or could not be made again after a rebuild)."""
-        if self.connection.vendor != "sqlite" or not dropped:
+    def breaks_dependents(self, table: str, dropped: list[str]) -> str:
+        """What a dropped column's triggers and views would make fail, where
+        the server keeps them (``Backend.broken_by_dropping``)."""
+        if not dropped:
             return ""
-        objects = dependents(self.connection, self.hints.old_name(table, None)[0])
-        broken = [
-            f"{table}.{column}: used by {describe(users)}; change or drop "
-            f"{'it' if len(users) == 1 else 'them'} first"
-            for column in dropped
-            if (users := mentioning(objects, column))
-        ]
-        return "; ".join(broken)
+        live_table = self.hints.old_name(table, None)[0]
+        return self.backend.broken_by_dropping(self.connection, live_table, table, dropped)
 
     def unique(self, table: str, column: str) -> bool:
         """Whether the models want ``column`` unique on its own."""

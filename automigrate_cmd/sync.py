@@ -18,7 +18,7 @@ from django.db import DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from . import lock_budget, migration_sql, sqlite_objects
+from . import lock_budget, migration_sql
 from .apply import (
     atomic_schema_editor,
     create_model,
@@ -26,6 +26,7 @@ from .apply import (
     report_skipped,
     run_deferred_sql,
 )
+from .backends.sqlite import objects as sqlite_objects
 from .catalog import stored_name
 from .diff import Step
 from .exceptions import AutomigrateError, first_line

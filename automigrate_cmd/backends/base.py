@@ -18,6 +18,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 if TYPE_CHECKING:
+    from ..conversions import Conversion
     from ..scratch import Desired
     from ..snapshot import Snapshot
 
@@ -66,6 +67,35 @@ class Backend:
         """How many relations one transaction may lock (lock_budget); None:
         no limit to mind."""
         return None
+
+    # --- what a risky step would do to the rows (risks, conversions) -------
+    # The SQL function of a string's length in characters.
+    char_length_function: ClassVar[str] = "CHAR_LENGTH"
+    # conversion(connection, table, column, old_type, new_type, field) -> Conversion
+    row_counts_module: ClassVar[ModuleType]
+
+    def conversion(
+        self,
+        connection: BaseDatabaseWrapper,
+        table: str,
+        column: str,
+        old_type: str,
+        new_type: str,
+        field: models.Field | None,
+    ) -> Conversion:
+        """What changing ``table.column`` (quoted live names) from
+        ``old_type`` to ``new_type`` does to its values, counted the way the
+        change converts them. ``conversions.conversion`` is the entry point."""
+        return self.row_counts_module.conversion(
+            connection, table, column, old_type, new_type, field
+        )
+
+    def broken_by_dropping(
+        self, connection: BaseDatabaseWrapper, live_table: str, table: str, dropped: list[str]
+    ) -> str:
+        """Why dropping the ``dropped`` columns of ``table`` (``live_table``
+        in the database now) would break objects that use them; "" if none."""
+        return ""
 
     def inspect(
         self, connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | None

@@ -4,6 +4,7 @@
 - ``scratch``: the desired tables, in a scratch database;
 - ``show_create``: the server's own DDL of a table, which steps apply;
 - ``locking``: the schema lock, ``GET_LOCK``;
+- ``row_counts``: what a type change would do to the values there;
 - ``catalog``: foreign keys into tables, the names the schema holds once.
 """
 
@@ -14,13 +15,14 @@ from collections.abc import Iterable
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ..base import Backend
-from . import catalog, inspect, locking, scratch, show_create
+from . import catalog, inspect, locking, row_counts, scratch, show_create
 from .show_create import CreateLines
 
 
 class MySQLBackend(Backend):
     vendor = "mysql"
     inspect_module, scratch_module, locking_module = inspect, scratch, locking
+    row_counts_module = row_counts
     refuses_long_names = True
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
     long_text_type = "longtext"

@@ -4,6 +4,8 @@
   statements (``parse``, on ``tokens``);
 - ``scratch``: the desired tables, in an in-memory database;
 - ``locking``: the schema lock, a ``flock`` on a file next to the database;
+- ``row_counts``: what a type change would do to the values there, and
+  the triggers and views a dropped column would break;
 - ``catalog``: foreign keys into tables, the names the database holds once.
 """
 
@@ -12,17 +14,24 @@ from __future__ import annotations
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ..base import Backend
-from . import catalog, inspect, locking, scratch
+from . import catalog, inspect, locking, row_counts, scratch
 
 
 class SQLiteBackend(Backend):
     vendor = "sqlite"
     inspect_module, scratch_module, locking_module = inspect, scratch, locking
+    row_counts_module = row_counts
+    char_length_function = "LENGTH"
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
     editor_refuses_transactions = True
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
         return catalog.foreign_keys_into(connection, targets)
+
+    def broken_by_dropping(
+        self, connection: BaseDatabaseWrapper, live_table: str, table: str, dropped: list[str]
+    ) -> str:
+        return row_counts.broken_by_dropping(connection, live_table, table, dropped)
 
 
 backend = SQLiteBackend()
