@@ -9,16 +9,19 @@ each method is given the connection it works on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 if TYPE_CHECKING:
     from ..conversions import Conversion
+    from ..plan import RecreatePlan
+    from ..report import Reporter
     from ..scratch import Desired
     from ..snapshot import Snapshot
 
@@ -96,6 +99,44 @@ class Backend:
         """Why dropping the ``dropped`` columns of ``table`` (``live_table``
         in the database now) would break objects that use them; "" if none."""
         return ""
+
+    # --- applying a recreate plan (apply) ---------------------------------
+    # Statements of one block may go to the server as one query (one_round_trip).
+    merges_round_trips: ClassVar[bool] = False
+    # Foreign keys from outside the selection are dropped and restored (the
+    # plan lists their restoring).
+    restores_references: ClassVar[bool] = False
+
+    def editor_session(self, connection: BaseDatabaseWrapper) -> AbstractContextManager[None]:
+        """What the server's session needs around a schema editor's work."""
+        return nullcontext()
+
+    @contextmanager
+    def atomic_schema_editor(
+        self, connection: BaseDatabaseWrapper, collect_sql: bool
+    ) -> Iterator[BaseDatabaseSchemaEditor]:
+        """``connection.schema_editor(atomic=True)``, in the backend's session."""
+        with (
+            self.editor_session(connection),
+            connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor,
+        ):
+            yield editor
+
+    def before_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        """What must happen before ``plan`` drops and creates tables."""
+
+    def after_emptying(self, editor: BaseDatabaseSchemaEditor) -> None:
+        """After ``--cascade`` emptied tables, before any is altered."""
+
+    def after_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        """What must happen once ``plan``'s tables exist again."""
+
+    def end_recreate(self, connection: BaseDatabaseWrapper) -> None:
+        """After a recreate run (a failed one too): session state put back."""
 
     def inspect(
         self, connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | None

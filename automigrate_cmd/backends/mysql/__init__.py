@@ -5,18 +5,26 @@
 - ``show_create``: the server's own DDL of a table, which steps apply;
 - ``locking``: the schema lock, ``GET_LOCK``;
 - ``row_counts``: what a type change would do to the values there;
+- ``session``: the schema editor's session (each table's engine asked once);
 - ``catalog``: foreign keys into tables, the names the schema holds once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import catalog, inspect, locking, row_counts, scratch, show_create
+from . import catalog, inspect, locking, row_counts, scratch, session, show_create
 from .show_create import CreateLines
+
+if TYPE_CHECKING:
+    from ...plan import RecreatePlan
+    from ...report import Reporter
 
 
 class MySQLBackend(Backend):
@@ -35,6 +43,23 @@ class MySQLBackend(Backend):
         self, connection: BaseDatabaseWrapper, tables: Iterable[str]
     ) -> dict[str, CreateLines]:
         return {table: show_create.create_lines(connection, table) for table in tables}
+
+    def editor_session(self, connection: BaseDatabaseWrapper) -> AbstractContextManager[None]:
+        return session.engines_asked_once(connection)
+
+    def before_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        editor.execute("SET FOREIGN_KEY_CHECKS = 0")
+
+    def after_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        editor.execute("SET FOREIGN_KEY_CHECKS = 1")
+
+    def end_recreate(self, connection: BaseDatabaseWrapper) -> None:
+        # Session state outlives the run; never leave checks off.
+        connection.enable_constraint_checking()
 
 
 backend = MySQLBackend()

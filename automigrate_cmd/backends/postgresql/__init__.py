@@ -4,16 +4,24 @@
 - ``scratch``: the desired tables, as temporary tables rolled back;
 - ``locking``: the schema lock, an advisory lock;
 - ``row_counts``: what a type change would do to the values there;
+- ``recreate``: foreign keys into recreated tables dropped and restored;
 - ``catalog``: foreign keys into tables, the names the schema holds once;
 - ``lock_budget``: how many relations one transaction may lock.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import catalog, inspect, lock_budget, locking, row_counts, scratch
+from . import catalog, inspect, lock_budget, locking, recreate, row_counts, scratch
+
+if TYPE_CHECKING:
+    from ...plan import RecreatePlan
+    from ...report import Reporter
 
 
 class PostgreSQLBackend(Backend):
@@ -21,6 +29,7 @@ class PostgreSQLBackend(Backend):
     inspect_module, scratch_module, locking_module = inspect, scratch, locking
     row_counts_module = row_counts
     shortens_long_names = True
+    merges_round_trips = restores_references = True
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
@@ -28,6 +37,21 @@ class PostgreSQLBackend(Backend):
 
     def lock_budget(self, connection: BaseDatabaseWrapper) -> int:
         return lock_budget.budget(connection)
+
+    def before_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        recreate.drop_incoming_foreign_keys(plan, editor, report)
+
+    def after_emptying(self, editor: BaseDatabaseSchemaEditor) -> None:
+        # Run the deferred foreign-key checks of those deletes now: PostgreSQL
+        # refuses to ALTER a table with pending trigger events.
+        editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    def after_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        recreate.restore_references(plan, editor, report)
 
 
 backend = PostgreSQLBackend()

@@ -6,15 +6,19 @@
 - ``locking``: the schema lock, a ``flock`` on a file next to the database;
 - ``row_counts``: what a type change would do to the values there, and
   the triggers and views a dropped column would break;
+- ``atomic``: the atomic block a schema editor runs in, one of ours;
 - ``catalog``: foreign keys into tables, the names the database holds once.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import catalog, inspect, locking, row_counts, scratch
+from . import atomic, catalog, inspect, locking, row_counts, scratch
 
 
 class SQLiteBackend(Backend):
@@ -32,6 +36,13 @@ class SQLiteBackend(Backend):
         self, connection: BaseDatabaseWrapper, live_table: str, table: str, dropped: list[str]
     ) -> str:
         return row_counts.broken_by_dropping(connection, live_table, table, dropped)
+
+    def atomic_schema_editor(
+        self, connection: BaseDatabaseWrapper, collect_sql: bool
+    ) -> AbstractContextManager[BaseDatabaseSchemaEditor]:
+        if collect_sql:
+            return super().atomic_schema_editor(connection, collect_sql)
+        return atomic.atomic_schema_editor(connection)
 
 
 backend = SQLiteBackend()
