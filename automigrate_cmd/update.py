@@ -369,7 +369,7 @@ def _fk_indexes(connection: BaseDatabaseWrapper) -> bool:
 
 def _diff(live, desired, connection: BaseDatabaseWrapper) -> list[Step]:
     drops_columns = getattr(connection.features, "can_alter_table_drop_column", True)
-    return diff(live, desired, connection.vendor, sqlite_drops_columns=drops_columns)
+    return diff(live, desired, backend_for(connection), drops_columns=drops_columns)
 
 
 def _with_outside_references(connection, chosen, steps: list[Step], live, desired: Desired):

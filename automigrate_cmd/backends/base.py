@@ -20,10 +20,11 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 if TYPE_CHECKING:
     from ..conversions import Conversion
+    from ..diff import Step
     from ..plan import RecreatePlan
     from ..report import Reporter
     from ..scratch import Desired
-    from ..snapshot import Snapshot
+    from ..snapshot import Record, Snapshot
 
 
 class Backend:
@@ -99,6 +100,24 @@ class Backend:
         """Why dropping the ``dropped`` columns of ``table`` (``live_table``
         in the database now) would break objects that use them; "" if none."""
         return ""
+
+    # --- the steps of a sync plan (diff) ----------------------------------
+
+    def diff_table(
+        self, table: str, live: Record, desired: Record, *, drops_columns: bool
+    ) -> list[Step]:
+        """The steps that turn ``live`` into ``desired``, one table's
+        records; by default altered in place (``diff.diff_table``)."""
+        from ..diff import diff_table
+
+        return diff_table(table, live, desired, self)
+
+    def more_item_steps(
+        self, table: str, live: Record, desired: Record, item_steps: list[Step]
+    ) -> list[Step]:
+        """Steps the server needs besides a table's index and constraint
+        ``item_steps``; none by default."""
+        return []
 
     # --- applying a recreate plan (apply) ---------------------------------
     # Statements of one block may go to the server as one query (one_round_trip).

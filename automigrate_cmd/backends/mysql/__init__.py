@@ -6,6 +6,7 @@
 - ``locking``: the schema lock, ``GET_LOCK``;
 - ``row_counts``: what a type change would do to the values there;
 - ``session``: the schema editor's session (each table's engine asked once);
+- ``diff``: the foreign keys an index drop must drop and add around it;
 - ``catalog``: foreign keys into tables, the names the schema holds once.
 """
 
@@ -19,12 +20,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import catalog, inspect, locking, row_counts, scratch, session, show_create
+from . import catalog, diff, inspect, locking, row_counts, scratch, session, show_create
 from .show_create import CreateLines
 
 if TYPE_CHECKING:
+    from ...diff import Step
     from ...plan import RecreatePlan
     from ...report import Reporter
+    from ...snapshot import Record
 
 
 class MySQLBackend(Backend):
@@ -60,6 +63,11 @@ class MySQLBackend(Backend):
     def end_recreate(self, connection: BaseDatabaseWrapper) -> None:
         # Session state outlives the run; never leave checks off.
         connection.enable_constraint_checking()
+
+    def more_item_steps(
+        self, table: str, live: Record, desired: Record, item_steps: list[Step]
+    ) -> list[Step]:
+        return diff.free_indexes_used_by_foreign_keys(table, live, desired, item_steps)
 
 
 backend = MySQLBackend()

@@ -7,18 +7,24 @@
 - ``row_counts``: what a type change would do to the values there, and
   the triggers and views a dropped column would break;
 - ``atomic``: the atomic block a schema editor runs in, one of ours;
+- ``diff``: what SQLite alters in place, and when it rebuilds a table;
 - ``catalog``: foreign keys into tables, the names the database holds once.
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import atomic, catalog, inspect, locking, row_counts, scratch
+from . import atomic, catalog, diff, inspect, locking, row_counts, scratch
+
+if TYPE_CHECKING:
+    from ...diff import Step
+    from ...snapshot import Record
 
 
 class SQLiteBackend(Backend):
@@ -43,6 +49,11 @@ class SQLiteBackend(Backend):
         if collect_sql:
             return super().atomic_schema_editor(connection, collect_sql)
         return atomic.atomic_schema_editor(connection)
+
+    def diff_table(
+        self, table: str, live: Record, desired: Record, *, drops_columns: bool
+    ) -> list[Step]:
+        return diff.diff_table(table, live, desired, drops_columns)
 
 
 backend = SQLiteBackend()
