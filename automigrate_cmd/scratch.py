@@ -127,8 +127,3 @@ def sibling_connection(connection: BaseDatabaseWrapper, name: str) -> Iterator[B
     finally:
         sibling.close()
         del connections[alias]
-
-
-def mysql_create_lines(connection: BaseDatabaseWrapper, table: str) -> dict[str, dict[str, str]]:
-    """The body lines of SHOW CREATE TABLE, by what they define (MySQL only)."""
-    return backend_for(connection).create_lines(connection, [table])[table]

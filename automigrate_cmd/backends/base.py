@@ -9,7 +9,7 @@ each method is given the connection it works on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..report import Reporter
     from ..scratch import Desired
     from ..snapshot import Record, Snapshot
+    from ..sync import SyncContext
 
 
 class Backend:
@@ -118,6 +119,39 @@ class Backend:
         """Steps the server needs besides a table's index and constraint
         ``item_steps``; none by default."""
         return []
+
+    # --- applying a sync plan (sync) --------------------------------------
+    # Kind of step -> how this server applies it, where not with the
+    # standard's SQL (``sync``): (context, step) -> None.
+    step_appliers: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+
+    def alter_column(self, context: SyncContext, step: Step) -> None:
+        """Change one column to ``step.desired`` (its NULLs already filled
+        where it becomes NOT NULL). No SQL serves every server here."""
+        raise NotImplementedError(f"{type(self).__name__} cannot alter a column")
+
+    def follow_key_steps(
+        self,
+        connection: BaseDatabaseWrapper,
+        table: str,
+        record: Record,
+        target: Record,
+        types: dict[str, str],
+    ) -> tuple[list[Step], dict[str, dict[str, str]] | None]:
+        """The steps that give ``table``'s columns ``types`` (they point at a
+        primary key whose type changes: ``primary_keys``), and the table's
+        lines they are written with where the backend has them."""
+        from ..primary_keys import alter_steps
+
+        return alter_steps(table, record, target, types), None
+
+    def reference_type(
+        self, connection: BaseDatabaseWrapper, field: models.Field, key_column: dict
+    ) -> str:
+        """The type, as the catalog spells it, of ``field`` pointing at a
+        primary key: a reference has the key's own type (an identity is a
+        separate attribute), as the scratch build read ``key_column``."""
+        return key_column["type"]
 
     # --- applying a recreate plan (apply) ---------------------------------
     # Statements of one block may go to the server as one query (one_round_trip).

@@ -3,6 +3,7 @@
 - ``inspect``: the catalog, from ``information_schema``;
 - ``scratch``: the desired tables, in a scratch database;
 - ``show_create``: the server's own DDL of a table, which steps apply;
+- ``steps``: a sync plan's steps as MySQL applies them (``MODIFY``, lines);
 - ``locking``: the schema lock, ``GET_LOCK``;
 - ``row_counts``: what a type change would do to the values there;
 - ``session``: the schema editor's session (each table's engine asked once);
@@ -20,7 +21,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import catalog, diff, inspect, locking, row_counts, scratch, session, show_create
+from . import catalog, diff, inspect, locking, row_counts, scratch, session, show_create, steps
 from .show_create import CreateLines
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from ...plan import RecreatePlan
     from ...report import Reporter
     from ...snapshot import Record
+    from ...sync import SyncContext
 
 
 class MySQLBackend(Backend):
@@ -38,6 +40,7 @@ class MySQLBackend(Backend):
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
     long_text_type = "longtext"
     foreign_keys_need_indexes = True
+    step_appliers = steps.APPLIERS
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
         return catalog.foreign_keys_into(connection, targets)
@@ -68,6 +71,20 @@ class MySQLBackend(Backend):
         self, table: str, live: Record, desired: Record, item_steps: list[Step]
     ) -> list[Step]:
         return diff.free_indexes_used_by_foreign_keys(table, live, desired, item_steps)
+
+    def alter_column(self, context: SyncContext, step: Step) -> None:
+        steps.alter_column(context, step)
+
+    def follow_key_steps(
+        self,
+        connection: BaseDatabaseWrapper,
+        table: str,
+        record: Record,
+        target: Record,
+        types: dict[str, str],
+    ) -> tuple[list[Step], CreateLines]:
+        retyped = super().follow_key_steps(connection, table, record, target, types)[0]
+        return retyped, show_create.retyped_lines(connection, table, record, types)
 
 
 backend = MySQLBackend()

@@ -11,6 +11,9 @@ import re
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from ...exceptions import AutomigrateError
+from ...snapshot import Record
+
 # {"columns": {name: line}, "keys": {name: line}, "constraints": {name: line}}
 CreateLines = dict[str, dict[str, str]]
 
@@ -38,3 +41,19 @@ def create_lines(connection: BaseDatabaseWrapper, table: str) -> CreateLines:
 
 def _first_identifier(line: str) -> str:
     return re.search(_IDENTIFIER, line).group(1).replace("``", "`")
+
+
+def retyped_lines(
+    connection: BaseDatabaseWrapper, table: str, record: Record, types: dict[str, str]
+) -> CreateLines:
+    """The table's SHOW CREATE TABLE lines, the retyped columns' types swapped."""
+    lines = create_lines(connection, table)
+    for column, sql_type in types.items():
+        line = lines["columns"][column]
+        live_type = record["columns"][column]["type"]
+        head = re.match(r"`(?:[^`]|``)*`\s+", line)
+        rest = line[head.end() :]
+        if not rest.lower().startswith(live_type.lower()):
+            raise AutomigrateError(f"Unexpected definition of {table}.{column}: {line}")
+        lines["columns"][column] = head.group(0) + sql_type + rest[len(live_type) :]
+    return lines

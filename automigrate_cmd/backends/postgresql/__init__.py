@@ -5,6 +5,7 @@
 - ``locking``: the schema lock, an advisory lock;
 - ``row_counts``: what a type change would do to the values there;
 - ``recreate``: foreign keys into recreated tables dropped and restored;
+- ``steps``: a column altered, a new type by ``USING`` its cast;
 - ``catalog``: foreign keys into tables, the names the schema holds once;
 - ``lock_budget``: how many relations one transaction may lock.
 """
@@ -17,11 +18,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import catalog, inspect, lock_budget, locking, recreate, row_counts, scratch
+from . import catalog, inspect, lock_budget, locking, recreate, row_counts, scratch, steps
 
 if TYPE_CHECKING:
+    from ...diff import Step
     from ...plan import RecreatePlan
     from ...report import Reporter
+    from ...sync import SyncContext
 
 
 class PostgreSQLBackend(Backend):
@@ -52,6 +55,9 @@ class PostgreSQLBackend(Backend):
         self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
     ) -> None:
         recreate.restore_references(plan, editor, report)
+
+    def alter_column(self, context: SyncContext, step: Step) -> None:
+        steps.alter_column(context, step)
 
 
 backend = PostgreSQLBackend()

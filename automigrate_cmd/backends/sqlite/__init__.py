@@ -8,6 +8,8 @@
   the triggers and views a dropped column would break;
 - ``atomic``: the atomic block a schema editor runs in, one of ours;
 - ``diff``: what SQLite alters in place, and when it rebuilds a table;
+- ``steps``: a new column and an index made in place;
+- ``rebuild``: a table rebuilt, keeping what depends on it;
 - ``catalog``: foreign keys into tables, the names the database holds once.
 """
 
@@ -16,11 +18,12 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import atomic, catalog, diff, inspect, locking, row_counts, scratch
+from . import atomic, catalog, diff, inspect, locking, rebuild, row_counts, scratch, steps
 
 if TYPE_CHECKING:
     from ...diff import Step
@@ -34,6 +37,7 @@ class SQLiteBackend(Backend):
     char_length_function = "LENGTH"
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
     editor_refuses_transactions = True
+    step_appliers = steps.APPLIERS
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
         return catalog.foreign_keys_into(connection, targets)
@@ -54,6 +58,25 @@ class SQLiteBackend(Backend):
         self, table: str, live: Record, desired: Record, *, drops_columns: bool
     ) -> list[Step]:
         return diff.diff_table(table, live, desired, drops_columns)
+
+    def follow_key_steps(
+        self,
+        connection: BaseDatabaseWrapper,
+        table: str,
+        record: Record,
+        target: Record,
+        types: dict[str, str],
+    ) -> tuple[list[Step], None]:
+        # The table is rebuilt from its own definition, the types swapped.
+        return [rebuild.rebuild_step(table, record, target, types)], None
+
+    def reference_type(
+        self, connection: BaseDatabaseWrapper, field: models.Field, key_column: dict
+    ) -> str:
+        # Every auto key is a plain "integer" (the rowid) while references
+        # take the width's own type: the field says which, as SQLite stores
+        # the declared type verbatim.
+        return " ".join(field.db_parameters(connection)["type"].split())
 
 
 backend = SQLiteBackend()
