@@ -21,12 +21,7 @@ from .diff import Step
 from .exceptions import UserCodeFailed, first_line
 from .hints import Hints
 from .plan import rows_text
-
-# Integer types by width: a change to an equal or wider one keeps every value.
-# Any other type change is counted as a possible loss.
-_BOUNDED_STRINGS = {"varchar", "character varying"}
-_TEXT_TYPES = _BOUNDED_STRINGS | {"text", "tinytext", "mediumtext", "longtext"}
-_INTEGER_BYTES = {"smallint": 2, "mediumint": 3, "integer": 4, "int": 4, "bigint": 8}
+from .type_changes import cuts_strings, string_length, widens
 
 
 def measure(
@@ -220,7 +215,7 @@ class _Measurer:
         # Text into a JSON field widens the type, but the JSON must be valid.
         into_json = field is not None and field.get_internal_type() == "JSONField"
         if have.get("type") != want.get("type") and (
-            into_json or not _widens(have["type"], want["type"])
+            into_json or not widens(have["type"], want["type"])
         ):
             loss, failing = self.retyped(table, column, have["type"], want["type"])
             impossible = "; ".join(filter(None, [impossible, failing]))
@@ -256,13 +251,15 @@ class _Measurer:
         values (a loss); a value the new type cannot hold refuses the run."""
         if cuts_strings(old, new):
             length = self.backend.char_length_function
-            longer = self.count(table, column, f" WHERE {length}({{column}}) > %s", [_length(new)])
+            longer = self.count(
+                table, column, f" WHERE {length}({{column}}) > %s", [string_length(new)]
+            )
             if not longer:
                 return "", ""
             return (
                 f"{table}.{column}: {old} -> {new}, {rows_text(longer)} "
                 f"{'holds' if longer == 1 else 'hold'} longer values, which would be cut to "
-                f"{_length(new)} characters"
+                f"{string_length(new)} characters"
             ), ""
         sql_table, sql_column = self.sql_names(table, column)
         found = conversion(
@@ -450,16 +447,6 @@ def _plain_columns(item: dict) -> list[str]:
     return names if all(names) else []
 
 
-def _base(sql_type: str) -> str:
-    """``bigint(20) unsigned`` -> ``bigint unsigned``."""
-    return " ".join(re.sub(r"\(.*?\)", " ", sql_type).lower().split())
-
-
-def _length(sql_type: str) -> int | None:
-    match = re.search(r"\((\d+)\)", sql_type)
-    return int(match.group(1)) if match else None
-
-
 def _content(item: dict) -> str:
     return json.dumps({key: value for key, value in item.items() if key != "name"}, sort_keys=True)
 
@@ -476,27 +463,3 @@ def _check_expression(check: str) -> str:
         text = text[len("CHECK") :].strip()
         text = re.sub(r"\s+NOT VALID$", "", text, flags=re.IGNORECASE)
     return text
-
-
-def cuts_strings(old: str, new: str) -> bool:
-    """Whether the change makes a string column a shorter bounded string:
-    its longer values are cut to the new length (on every backend)."""
-    new_length = _length(new)
-    if not (_base(old) in _TEXT_TYPES and _base(new) in _BOUNDED_STRINGS and new_length):
-        return False
-    old_length = _length(old) if _base(old) in _BOUNDED_STRINGS else None
-    return old_length is None or old_length > new_length
-
-
-def _widens(old: str, new: str) -> bool:
-    """True when every value of ``old`` fits ``new`` unchanged."""
-    old_base, new_base = _base(old), _base(new)
-    if old_base in _BOUNDED_STRINGS and new_base in _TEXT_TYPES:
-        old_length, new_length = _length(old), _length(new)
-        return new_length is None or (old_length is not None and new_length >= old_length)
-    old_int = old_base.replace(" unsigned", "")
-    new_int = new_base.replace(" unsigned", "")
-    if old_int in _INTEGER_BYTES and new_int in _INTEGER_BYTES:
-        signedness_changes = ("unsigned" in new_base) != ("unsigned" in old_base)
-        return not signedness_changes and _INTEGER_BYTES[new_int] >= _INTEGER_BYTES[old_int]
-    return False

@@ -32,8 +32,9 @@ from .catalog import stored_name
 from .diff import Step
 from .hints import Hints
 from .report import Reporter
-from .risks import backfill, cuts_strings, effective_default
+from .risks import backfill, effective_default
 from .scratch import Desired
+from .type_changes import cuts_strings
 
 # Applies one kind of step: (context, step) -> None.
 Applier = Callable[["SyncContext", Step], None]

@@ -13,9 +13,9 @@ from django.db import DatabaseError
 from ...diff import Step
 from ...exceptions import AutomigrateError, first_line
 from ...primary_keys import retype_text
-from ...risks import cuts_strings
 from ...snapshot import Record
 from ...sync import SyncContext, fill_nulls, initial_value
+from ...type_changes import cuts_strings
 from . import objects
 
 
