@@ -17,17 +17,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .backends import backend_for
+from .backends import backend_or_generic
 from .diff import STEP_ORDER, Step, is_integer_type
 from .selection import tables_of
 from .snapshot import Record, Snapshot, inspect_schema
 
 # (table, column) -> the type the column must have.
 Wanted = dict[tuple[str, str], str]
+
+
+class Retype(NamedTuple):
+    """A table outside the plan whose columns follow a primary key."""
+
+    table: str
+    record: Record  # as it is
+    target: Record  # with the new types
+    types: dict[str, str]  # column -> its new type
 
 
 def outside_references(
@@ -49,7 +59,7 @@ def outside_references(
     if not wanted:
         return [], {}, {}
     live = inspect_schema(connection, {table for table, _ in wanted})
-    backend = backend_for(connection)
+    backend = backend_or_generic(connection)
     new_steps: list[Step] = []
     lines: dict[str, dict[str, dict[str, str]]] = {}
     retyped_tables: Snapshot = {}
@@ -64,8 +74,8 @@ def outside_references(
         if not retyped:
             continue
         retyped_tables[table] = record
-        target = _with_types(record, retyped)
-        steps, table_lines = backend.follow_key_steps(connection, table, record, target, retyped)
+        retype = Retype(table, record, _with_types(record, retyped), retyped)
+        steps, table_lines = backend.follow_key_steps(connection, retype)
         new_steps.extend(steps)
         if table_lines is not None:
             lines[table] = table_lines
@@ -113,7 +123,7 @@ def _has_table_here(connection: BaseDatabaseWrapper, model: type[models.Model]) 
 def _reference_type(connection: BaseDatabaseWrapper, field: models.Field, key_column: dict) -> str:
     """The type, as the catalog spells it, of ``field`` pointing at the key
     (``Backend.reference_type``)."""
-    return backend_for(connection).reference_type(connection, field, key_column)
+    return backend_or_generic(connection).reference_type(connection, field, key_column)
 
 
 def _with_types(record: Record, types: dict[str, str]) -> Record:
@@ -128,9 +138,10 @@ def retype_text(record: Record, column: str, sql_type: str) -> str:
     return f"type {old!r} -> {sql_type!r}, to follow the primary key it points at"
 
 
-def alter_steps(table: str, record: Record, target: Record, types: dict[str, str]) -> list[Step]:
+def alter_steps(retype: Retype) -> list[Step]:
     """The column's foreign keys are dropped around the change (MySQL refuses
     it otherwise) and restored as they were."""
+    table, record, target, types = retype
     steps = []
     for column in sorted(types):
         have, want = record["columns"][column], target["columns"][column]

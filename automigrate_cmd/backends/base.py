@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..conversions import Conversion
     from ..diff import Step
     from ..plan import RecreatePlan
+    from ..primary_keys import Retype
     from ..report import Reporter
     from ..scratch import Desired
     from ..snapshot import Record, Snapshot
@@ -131,19 +132,14 @@ class Backend:
         raise NotImplementedError(f"{type(self).__name__} cannot alter a column")
 
     def follow_key_steps(
-        self,
-        connection: BaseDatabaseWrapper,
-        table: str,
-        record: Record,
-        target: Record,
-        types: dict[str, str],
+        self, connection: BaseDatabaseWrapper, retype: Retype
     ) -> tuple[list[Step], dict[str, dict[str, str]] | None]:
-        """The steps that give ``table``'s columns ``types`` (they point at a
-        primary key whose type changes: ``primary_keys``), and the table's
-        lines they are written with where the backend has them."""
+        """The steps that give a table's columns the types of the primary key
+        they point at (``primary_keys.Retype``), and the table's lines they
+        are written with where the backend has them."""
         from ..primary_keys import alter_steps
 
-        return alter_steps(table, record, target, types), None
+        return alter_steps(retype), None
 
     def reference_type(
         self, connection: BaseDatabaseWrapper, field: models.Field, key_column: dict

@@ -27,6 +27,7 @@ from .show_create import CreateLines
 if TYPE_CHECKING:
     from ...diff import Step
     from ...plan import RecreatePlan
+    from ...primary_keys import Retype
     from ...report import Reporter
     from ...snapshot import Record
     from ...sync import SyncContext
@@ -76,15 +77,10 @@ class MySQLBackend(Backend):
         steps.alter_column(context, step)
 
     def follow_key_steps(
-        self,
-        connection: BaseDatabaseWrapper,
-        table: str,
-        record: Record,
-        target: Record,
-        types: dict[str, str],
+        self, connection: BaseDatabaseWrapper, retype: Retype
     ) -> tuple[list[Step], CreateLines]:
-        retyped = super().follow_key_steps(connection, table, record, target, types)[0]
-        return retyped, show_create.retyped_lines(connection, table, record, types)
+        steps = super().follow_key_steps(connection, retype)[0]
+        return steps, show_create.retyped_lines(connection, retype)
 
 
 backend = MySQLBackend()

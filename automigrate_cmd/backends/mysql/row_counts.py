@@ -3,19 +3,14 @@
 
 from __future__ import annotations
 
-from django.db import DatabaseError, models
+from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ...conversions import PROBE, Conversion
 
 
 def conversion(
-    connection: BaseDatabaseWrapper,
-    table: str,
-    column: str,
-    old_type: str,
-    new_type: str,
-    field: models.Field | None,
+    connection: BaseDatabaseWrapper, table: str, column: str, old_type: str, new_type: str, field
 ) -> Conversion:
     """Copy the values into a temporary table and change its column's type
     the way the run will (``MODIFY``, in the session's strict mode: an

@@ -27,6 +27,7 @@ from . import atomic, catalog, diff, inspect, locking, rebuild, row_counts, scra
 
 if TYPE_CHECKING:
     from ...diff import Step
+    from ...primary_keys import Retype
     from ...snapshot import Record
 
 
@@ -60,15 +61,10 @@ class SQLiteBackend(Backend):
         return diff.diff_table(table, live, desired, drops_columns)
 
     def follow_key_steps(
-        self,
-        connection: BaseDatabaseWrapper,
-        table: str,
-        record: Record,
-        target: Record,
-        types: dict[str, str],
+        self, connection: BaseDatabaseWrapper, retype: Retype
     ) -> tuple[list[Step], None]:
         # The table is rebuilt from its own definition, the types swapped.
-        return [rebuild.rebuild_step(table, record, target, types)], None
+        return [rebuild.rebuild_step(retype)], None
 
     def reference_type(
         self, connection: BaseDatabaseWrapper, field: models.Field, key_column: dict

@@ -12,8 +12,7 @@ from django.db import DatabaseError
 
 from ...diff import Step
 from ...exceptions import AutomigrateError, first_line
-from ...primary_keys import retype_text
-from ...snapshot import Record
+from ...primary_keys import Retype, retype_text
 from ...sync import SyncContext, fill_nulls, initial_value
 from ...type_changes import cuts_strings
 from . import objects
@@ -91,8 +90,9 @@ def _cut_longer_strings(context: SyncContext, table: str, column: str, have, wan
     context.execute(f"UPDATE {qn(table)} SET {qn(column)} = {cut} WHERE {measure} > {length}")
 
 
-def rebuild_step(table: str, record: Record, target: Record, types: dict[str, str]) -> Step:
-    """SQLite: the table is rebuilt from its own definition, the types swapped."""
+def rebuild_step(retype: Retype) -> Step:
+    """The table is rebuilt from its own definition, the types swapped."""
+    table, record, target, types = retype
     return Step(
         "rebuild_table",
         table,

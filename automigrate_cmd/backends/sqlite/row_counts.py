@@ -4,7 +4,6 @@ triggers and views a dropped column would break."""
 
 from __future__ import annotations
 
-from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ...conversions import PROBE, Conversion
@@ -20,12 +19,7 @@ _SQLITE_NUMBER_TYPES = {
 
 
 def conversion(
-    connection: BaseDatabaseWrapper,
-    table: str,
-    column: str,
-    _old_type: str,
-    new_type: str,
-    field: models.Field | None,
+    connection: BaseDatabaseWrapper, table: str, column: str, _old_type: str, new_type: str, field
 ) -> Conversion:
     """The rebuild copies each value into a column of the new type, which
     converts what looks like a number and keeps the rest as it was. Failing:
