@@ -3,13 +3,17 @@
 Each supported ``connection.vendor`` has a subpackage here (``sqlite``,
 ``postgresql``, ``mysql``, which also serves MariaDB) whose ``backend``
 implements ``base.Backend``: reading the catalog into a snapshot, building
-the desired tables in a scratch place, taking the schema lock. The rest of
-the package asks ``backend_for(connection)`` and stays the same on every
-server.
+the desired tables in a scratch place, taking the schema lock, the quirks of
+applying a step (SQLite's rebuild, MariaDB's ``MODIFY`` and non-transactional
+DDL, PostgreSQL's batched round trips and ``USING`` casts), and the SQL that
+counts what a risky step would do to the rows. The rest of the package asks
+``backend_for(connection)`` (or ``backend_or_generic``, where it tolerates a
+vendor no backend serves) and stays the same on every server.
 
 A backend is imported on first use (as Django loads its own), so that a run
 loads only the one it needs, and so that the backends may import the shared
-modules (``snapshot``, ``scratch``, ``locking``) that look them up here.
+modules (``snapshot``, ``scratch``, ``sync``...) that look them up here. No
+shared module imports a backend's subpackage.
 """
 
 from __future__ import annotations

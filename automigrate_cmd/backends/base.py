@@ -2,9 +2,12 @@
 
 Modelled on Django's ``django/db/backends/base``: one shared base, one
 subclass per vendor, which keeps each concern in a module of its own
-(``inspect``, ``scratch``, ``locking``) and only dispatches to them. A
-backend holds no state: one instance serves every connection of its vendor,
-each method is given the connection it works on.
+(``inspect``, ``scratch``, ``locking``, ``row_counts``, ``steps``...) and
+only dispatches to them. A backend holds no state: one instance serves
+every connection of its vendor, each method is given the connection it works
+on. The base's answers are the generic ones: what a server without quirks
+does (and what ``GENERIC`` gives a vendor no backend serves, where the code
+tolerates one).
 """
 
 from __future__ import annotations
