@@ -92,6 +92,20 @@ def test_no_module_outside_backends_compares_the_vendor():
     assert found == []
 
 
+def test_no_module_outside_backends_imports_a_backend_of_its_own_accord():
+    """Only the registry picks a backend (and a backend imports the core, so
+    the core importing one would be a cycle)."""
+    modules = [p for p in sorted(PACKAGE.rglob("*.py")) if "backends" not in p.parts]
+    found = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in modules
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        and any((node.module or "").startswith(f"backends.{vendor}") for vendor in SUPPORTED)
+    ]
+    assert found == []
+
+
 @pytest.mark.parametrize(
     "source",
     [
