@@ -45,13 +45,14 @@ class _Event:
     migration: str  # "app.0005_rename_desc"
     app: str
     # "rename_model", "rename_field", "default", "delete_model", "create_model",
-    # "code" (a RunPython or RunSQL: what autoupdate does not run)
+    # "remove_field", "code" (a RunPython or RunSQL: what autoupdate does not run)
     kind: str
     model: str  # the model's name (lower case) when the migration runs
     old: str = ""  # rename_model/rename_field: the old name
     new: str = ""  # the new name; default: the field's name
     old_table: str = ""  # rename_model: the table before it
-    value: object = None  # default: the one-off value
+    value: object = None  # default: the one-off value (or the kept one AddField fills with)
+    kept: bool = False  # default: the field keeps it (preserve_default=True)
 
 
 def add_history_hints(
@@ -140,6 +141,8 @@ def _events_of(operation, migration: str, app: str, state: ProjectState) -> list
             _Event(migration, app, "rename_field", operation.model_name_lower,
                    operation.old_name, operation.new_name)
         ]  # fmt: skip
+    if isinstance(operation, operations.RemoveField):
+        return [_Event(migration, app, "remove_field", operation.model_name_lower, operation.name)]
     if isinstance(operation, operations.RunPython | operations.RunSQL):
         runs = operation.code if isinstance(operation, operations.RunPython) else operation.sql
         noop = (operations.RunPython.noop, operations.RunSQL.noop)
@@ -148,11 +151,18 @@ def _events_of(operation, migration: str, app: str, state: ProjectState) -> list
         kind = "delete_model" if isinstance(operation, operations.DeleteModel) else "create_model"
         return [_Event(migration, app, kind, operation.name_lower)]
     if isinstance(operation, operations.AddField | operations.AlterField):
-        if operation.preserve_default or not operation.field.has_default():
+        if not operation.field.has_default():
+            return []
+        # A kept default counts where the rows get it: when AddField adds the
+        # column (a later migration may drop or change the default).
+        kept = operation.preserve_default
+        if kept and (
+            isinstance(operation, operations.AlterField) or callable(operation.field.default)
+        ):
             return []
         return [
             _Event(migration, app, "default", operation.model_name_lower,
-                   new=operation.name, value=operation.field.default)
+                   new=operation.name, value=operation.field.default, kept=kept)
         ]  # fmt: skip
     return []
 
@@ -172,10 +182,12 @@ def _final_renames(events: list[_Event]) -> list[_Event]:
             continue
         if any(_continues(earlier, event) for earlier in events[:index]):
             continue  # folded into the earlier one
-        final = event
-        for later in events[index + 1 :]:
+        final, last = event, index
+        for position, later in enumerate(events[index + 1 :], index + 1):
             if _continues(final, later):
-                final = _Event(**{**vars(final), "new": later.new})
+                final, last = _Event(**{**vars(final), "new": later.new}), position
+        if final.kind == "rename_field" and _removed_after(events, last, final.model, final.new):
+            continue  # a later migration removes it: a field of that name now is another one
         model = _model_name_after(events, index, final.model, final.app)
         renames.append(_Event(**{**vars(final), "model": model}))
     return renames
@@ -185,6 +197,22 @@ def _continues(earlier: _Event, later: _Event) -> bool:
     if earlier.kind != later.kind or earlier.app != later.app or earlier.new != later.old:
         return False
     return earlier.kind == "rename_model" or earlier.model == later.model
+
+
+def _removed_after(events: list[_Event], index: int, model: str, field_name: str) -> bool:
+    """Whether an event after ``events[index]`` removes the field ``field_name``
+    of ``model`` (names as they are at ``index``, followed through renames)."""
+    app = events[index].app
+    for later in events[index + 1 :]:
+        if later.app != app:
+            continue
+        if later.kind == "rename_model" and later.old == model:
+            model = later.new
+        elif later.kind == "rename_field" and later.model == model and later.old == field_name:
+            field_name = later.new
+        elif later.kind == "remove_field" and later.model == model and later.old == field_name:
+            return True
+    return False
 
 
 def _model_name_after(events: list[_Event], index: int, model: str, app: str) -> str:
@@ -214,8 +242,12 @@ def _add_rename(extra: Hints, event: _Event, connection, chosen) -> None:
 
 
 def _add_default(hints: Hints, event: _Event, events, connection, chosen) -> None:
-    """The one-off value, for the field as the models call it now."""
+    """The one-off value, for the field as the models call it now; or the
+    value AddField filled the rows with, where the models' default is another
+    (a later migration dropped or changed it)."""
     index = events.index(event)
+    if _removed_after(events, index, event.model, event.new):
+        return  # a later migration removes that field: its one-off value is not the models'
     model_name = _model_name_after(events, index, event.model, event.app)
     field_name = event.new
     for later in events[index:]:
@@ -230,6 +262,8 @@ def _add_default(hints: Hints, event: _Event, events, connection, chosen) -> Non
     if column in hints.defaults:
         return  # the user's --default wins
     value = event.value() if callable(event.value) else event.value
+    if event.kept and model_field.has_default() and model_field.get_default() == value:
+        return  # the models' own default fills the rows alike
     hints_module.set_default_value(
         hints, model_field, value, f"{value!r} (from {event.migration})", connection
     )
