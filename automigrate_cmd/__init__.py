@@ -13,6 +13,8 @@ _EXPORTS = {
     "check": "update",
     "SyncPlan": "update",
     "SyncResult": "update",
+    "databases_for": "databases",
+    "DatabasesFailed": "databases",
     "AutomigrateError": "exceptions",
     "Cancelled": "exceptions",
     "DatabaseUnavailable": "exceptions",

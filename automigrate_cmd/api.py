@@ -16,6 +16,7 @@ from django.db.utils import ConnectionDoesNotExist
 from . import bookkeeping, desired_cache
 from .apply import apply_plan
 from .catalog import existing_tables
+from .databases import per_database
 from .exceptions import (
     AutomigrateError,
     Cancelled,
@@ -27,7 +28,7 @@ from .exceptions import (
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .plan import RecreatePlan, build_plan, rows_text
 from .report import Reporter
-from .selection import Label, select_models
+from .selection import Label, describe, select_models
 
 
 @dataclass
@@ -39,6 +40,7 @@ class AutomigrateResult:
     dry_run: bool = False
 
 
+@per_database
 def automigrate(
     labels: Label | Iterable[Label] | None = None,
     using: str = DEFAULT_DB_ALIAS,
@@ -64,6 +66,8 @@ def automigrate(
     ``remember`` stores the tables built as what the models want, so the next
     ``autoupdate`` need not build them again (pointless for a database that
     is about to be dropped, a test database that is not kept).
+    ``using``: an alias, or a list of them: then each database is run on its
+    own, in parallel, and the results come by alias (``databases.py``).
     """
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
@@ -101,7 +105,7 @@ def automigrate(
 def _plan_and_show(chosen, connection, cascade: bool, report: Reporter) -> RecreatePlan:
     plan = _plan(chosen, connection, cascade)
     report.heading("Operations to perform:")
-    report.line("  Recreate tables for: " + ", ".join(m._meta.label for m in chosen))
+    report.line("  Recreate tables for: " + describe(chosen, connection.alias))
     if plan.blockers:
         raise Refused(refusal_message(plan))
     return plan

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import operations
@@ -201,7 +201,8 @@ def _continues(earlier: _Event, later: _Event) -> bool:
 
 def _removed_after(events: list[_Event], index: int, model: str, field_name: str) -> bool:
     """Whether an event after ``events[index]`` removes the field ``field_name``
-    of ``model`` (names as they are at ``index``, followed through renames)."""
+    of ``model`` (names as they are at ``index``, followed through renames), or
+    the model."""
     app = events[index].app
     for later in events[index + 1 :]:
         if later.app != app:
@@ -212,6 +213,8 @@ def _removed_after(events: list[_Event], index: int, model: str, field_name: str
             field_name = later.new
         elif later.kind == "remove_field" and later.model == model and later.old == field_name:
             return True
+        elif later.kind == "delete_model" and later.model == model:
+            return True  # with all its fields (a CreateModel of that name makes others)
     return False
 
 
@@ -262,6 +265,10 @@ def _add_default(hints: Hints, event: _Event, events, connection, chosen) -> Non
     if column in hints.defaults:
         return  # the user's --default wins
     value = event.value() if callable(event.value) else event.value
+    try:
+        value = model_field.to_python(value)
+    except ValidationError:
+        return  # not a value of the field as the models have it: not used
     if event.kept and model_field.has_default() and model_field.get_default() == value:
         return  # the models' own default fills the rows alike
     hints_module.set_default_value(

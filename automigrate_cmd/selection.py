@@ -44,6 +44,30 @@ def syncable_models(using: str, app_config=None) -> list[type[models.Model]]:
     return [model for model in source if why_not_syncable(model, using) is None]
 
 
+def describe(chosen: Sequence[type[models.Model]], using: str) -> str:
+    """The chosen models as ``migrate`` lists the apps it migrates: an app's
+    label where every model of it with a table is chosen, else the models'
+    labels (a project with dozens of apps gets one line it can read)."""
+    by_app: dict[str, list[type[models.Model]]] = {}
+    for model in chosen:
+        by_app.setdefault(model._meta.app_label, []).append(model)
+    parts: list[str] = []
+    for label in sorted(by_app):
+        if _is_whole_app(label, by_app[label], using):
+            parts.append(label)
+        else:
+            parts.extend(sorted(model._meta.label for model in by_app[label]))
+    return ", ".join(parts) or "(none)"
+
+
+def _is_whole_app(label: str, chosen: list[type[models.Model]], using: str) -> bool:
+    try:
+        app_config = apps.get_app_config(label)
+    except LookupError:  # models of a registry of their own (tests)
+        return False
+    return set(syncable_models(using, app_config)) <= set(chosen)
+
+
 def _refuse_names_too_long(chosen: list[type[models.Model]], using: str) -> None:
     """MySQL/MariaDB refuse a table or column name longer than 64 characters
     (PostgreSQL shortens it instead, see catalog.stored_name): refuse before

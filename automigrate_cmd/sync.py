@@ -62,6 +62,8 @@ class SyncContext:
         self.created: set[str] = set()  # tables create_model has built
         self.tables_to_create: set[str] = set()
         self.cutting: set[tuple[str, str]] = set()
+        # Columns whose NULLs are still to fill before they become NOT NULL.
+        self.nulls_to_fill: dict[tuple[str, str], Step] = {}
         # Tables created, to name the constraints the backend could not build.
         self.created_models: list[type[models.Model]] = []
 
@@ -113,6 +115,11 @@ def _apply_all(
         if step.kind == "alter_column"
         and step.live
         and cuts_strings(step.live["type"], step.desired["type"])
+    }
+    context.nulls_to_fill = {
+        (step.table, step.name): step
+        for step in steps
+        if step.kind == "alter_column" and fills_nulls(step)
     }
     for step in steps:
         batches.spend(_step_locks(step, models_by_table))
@@ -198,8 +205,16 @@ def bare_column(field: models.Field, backfill: tuple | None = None) -> models.Fi
     return bare
 
 
+def fills_nulls(step: Step) -> bool:
+    """Whether ``step`` makes a column that allows NULL a required one."""
+    return bool(step.live) and step.live.get("null") and not step.desired.get("null")
+
+
 def fill_nulls(context: SyncContext, step: Step, column: str) -> None:
-    """Before a column becomes NOT NULL: its NULLs get the backfill value."""
+    """Before a column becomes NOT NULL (and after its type changes, as
+    Django's AlterField does it: the value is the new type's): its NULLs get
+    the backfill value. The backend's alter_column calls it where it fits."""
+    context.nulls_to_fill.pop((step.table, column), None)
     field = context.field(step.table, column)
     given = (step.table, column) in context.hints.defaults
     if not given and field.db_default is not models.NOT_PROVIDED:
@@ -239,8 +254,6 @@ def drop_column(context: SyncContext, step: Step) -> None:
 
 
 def _alter_column(context: SyncContext, step: Step) -> None:
-    if step.live and step.live.get("null") and not step.desired.get("null"):
-        fill_nulls(context, step, step.name)
     context.backend.alter_column(context, step)
 
 

@@ -25,6 +25,7 @@ from . import bookkeeping, desired_cache, unrecorded
 from .api import connection_for
 from .backends import backend_for
 from .catalog import existing_tables, stored_name
+from .databases import per_database
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from .hints import Hints, parse_hints, resolve, set_default_value
@@ -46,7 +47,7 @@ from .rendering import as_migrate_builds_them
 from .report import Reporter
 from .risks import measure
 from .scratch import Desired, desired_by_model
-from .selection import Label, select_models, syncable_models, tables_of
+from .selection import Label, describe, select_models, syncable_models, tables_of
 from .snapshot import inspect_schema
 from .sync import apply_steps
 from .undeclared import Target, keep_undeclared
@@ -85,6 +86,7 @@ class SyncResult:
     applied: bool = False
 
 
+@per_database
 def autoupdate(
     labels: Label | Iterable[Label] | None = None,
     using: str = DEFAULT_DB_ALIAS,
@@ -116,24 +118,17 @@ def autoupdate(
     at most); a run that waited plans again from what the other one left.
     Indexes, constraints and collations that no version of the models
     declared are kept (``undeclared.py``) unless ``drop_undeclared``.
+    ``using`` may be a list of aliases: each database is run on its own, in
+    parallel, and the results come by alias (``databases.py``).
     """
     report = Reporter(stdout, style, verbosity)
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
     report.heading("Operations to perform:")
-    report.line("  Synchronize tables of: " + ", ".join(m._meta.label for m in chosen))
+    report.line("  Synchronize tables of: " + describe(chosen, connection.alias))
     if dry_run:
-        plan, desired, models_by_table = _plan(
-            chosen, connection, hints, questioner, drop_undeclared
-        )
-        show_plan(plan, report)
-        if not plan.steps:
-            for line in unrecorded.would_record_lines(plan.unrecorded, using):
-                report.line(line)
-        _refuse_impossible(plan)
-        sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
-        return SyncResult(plan, sql=sql)
+        return _dry_run(chosen, connection, hints, questioner, drop_undeclared, report)
     with schema_lock(connection, lock_timeout):
         plan, desired, models_by_table = _plan(
             chosen, connection, hints, questioner, drop_undeclared
@@ -166,6 +161,21 @@ def autoupdate(
     return SyncResult(plan, applied=True)
 
 
+def _dry_run(
+    chosen, connection: BaseDatabaseWrapper, hints: Hints, questioner, drop_undeclared, report
+) -> SyncResult:
+    """The plan shown, and the SQL it would run collected: nothing changes."""
+    plan, desired, models_by_table = _plan(chosen, connection, hints, questioner, drop_undeclared)
+    show_plan(plan, report)
+    if not plan.steps:
+        for line in unrecorded.would_record_lines(plan.unrecorded, connection.alias):
+            report.line(line)
+    _refuse_impossible(plan)
+    sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
+    return SyncResult(plan, sql=sql)
+
+
+@per_database
 def check(
     labels: Label | Iterable[Label] | None = None,
     using: str = DEFAULT_DB_ALIAS,
@@ -175,7 +185,8 @@ def check(
     drop_undeclared: bool = False,
 ) -> SyncPlan:
     """The plan autoupdate would apply, changing nothing: empty when in sync.
-    ``renames`` and ``defaults`` are checked and used as autoupdate would."""
+    ``renames`` and ``defaults`` are checked and used as autoupdate would;
+    several aliases as ``using`` give the plans by alias."""
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)

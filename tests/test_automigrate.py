@@ -45,7 +45,7 @@ def test_recreates_named_app_and_reports_like_migrate():
         assert f"  Dropping {table}... OK" in output
         assert f"  Creating {table}... OK" in output
         assert row_count(table) == 0
-    assert output.startswith("Operations to perform:\n  Recreate tables for: todolist.TodoList")
+    assert output.startswith("Operations to perform:\n  Recreate tables for: todolist\n")
     assert "Automigrate done on database 'default': tables dropped 3, created 3." in output
     # The recreated tables work.
     assert TodoList.objects.create(title="again").pk

@@ -245,3 +245,50 @@ def test_json_into_a_one_character_string_is_cut_on_every_backend():
 
     assert raw_values("todolist_todolist", "color") == ["[", "{"]
     assert check([OneCharColor]).steps == []
+
+
+# A nullable unsigned integer (MariaDB writes its CHECK inline on the column),
+# then a required plain integer with a default.
+PositiveColor = todolist_with("PositiveColor", models.PositiveIntegerField(null=True))
+RequiredIntegerColor = todolist_with("RequiredIntegerColor", models.IntegerField(default=7))
+
+
+def test_a_nullable_positive_integer_made_a_required_integer_fills_its_nulls_first():
+    """Found by the restructuring's MariaDB run: dropping the column's inline
+    CHECK redefined the column NOT NULL before its NULLs were filled, and
+    strict mode failed with (1265, 'Data truncated')."""
+    number_column_holding([None, None])
+    autoupdate([PositiveColor], accept_data_loss=True)
+    set_raw("todolist_todolist", "color", [5, None])
+
+    autoupdate([RequiredIntegerColor])
+
+    assert raw_values("todolist_todolist", "color") == [5, 7]
+    assert check([RequiredIntegerColor]).steps == []
+
+
+RequiredCharColor = todolist_with("RequiredCharColor", models.CharField(max_length=5, default="x"))
+
+
+def test_a_type_change_and_not_null_over_nulls_fills_after_the_type_changes():
+    """An integer column with NULLs becomes a required string with a default:
+    migrate changes the type, then fills the NULLs with the new type's
+    default."""
+    number_column_holding([None, None])
+    autoupdate([IntegerColor], accept_data_loss=True)
+    set_raw("todolist_todolist", "color", [12, None])
+
+    autoupdate([RequiredCharColor])
+
+    assert raw_values("todolist_todolist", "color") == ["12", "x"]
+    assert check([RequiredCharColor]).steps == []
+
+
+def test_json_with_nulls_made_a_required_string_fills_after_the_type_changes():
+    number_column_holding(["[1]", None])
+    autoupdate([JsonColor])
+
+    autoupdate([RequiredCharColor], accept_data_loss=True)
+
+    assert raw_values("todolist_todolist", "color") == ["[1]", "x"]
+    assert check([RequiredCharColor]).steps == []

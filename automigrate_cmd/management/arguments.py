@@ -9,7 +9,7 @@ from automigrate_cmd.locking import DEFAULT_TIMEOUT, valid_timeout
 
 
 def add_common_arguments(parser, verb: str, noinput_help: str) -> None:
-    """LABEL..., --database, --noinput, --lock-timeout and --skip-checks."""
+    """LABEL..., --database/--all-databases, --noinput, --lock-timeout and --skip-checks."""
     parser.add_argument(
         "labels",
         nargs="*",
@@ -17,11 +17,20 @@ def add_common_arguments(parser, verb: str, noinput_help: str) -> None:
         help="app_label, app_label.ModelName or ModelName (case-insensitive). "
         "None: every model the database may hold.",
     )
-    parser.add_argument(
+    databases = parser.add_mutually_exclusive_group()
+    databases.add_argument(
         "--database",
-        default=DEFAULT_DB_ALIAS,
+        action="append",
         choices=tuple(connections),
-        help=f'Nominates a database to {verb}. Defaults to the "default" database.',
+        metavar="DATABASE",
+        help=f"Nominates a database to {verb}; repeat it for several (run in parallel). "
+        f'Defaults to the "{DEFAULT_DB_ALIAS}" database.',
+    )
+    databases.add_argument(
+        "--all-databases",
+        action="store_true",
+        help=f"{verb.capitalize()} every database of settings.DATABASES that the routers "
+        "allow the selected models on.",
     )
     parser.add_argument(
         "--noinput", "--no-input", action="store_false", dest="interactive", help=noinput_help

@@ -5,10 +5,12 @@ import sys
 from contextlib import suppress
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from automigrate_cmd.api import connection_for
+from automigrate_cmd.databases import databases_for
 from automigrate_cmd.exceptions import AutomigrateError, Cancelled, first_line, is_transient
+from automigrate_cmd.management import several
 
 
 class SchemaCommand(BaseCommand):
@@ -31,9 +33,36 @@ class SchemaCommand(BaseCommand):
         self.parser = super().create_parser(prog_name, subcommand, **kwargs)
         return self.parser
 
+    # One line on how the run on a database went, for the summary of a run
+    # on several (set by run()).
+    summary = ""
+
     def handle(self, *args, **options):
-        using = options["database"]
         self.check_options(options)
+        aliases = self.databases(options)
+        if len(aliases) > 1:
+            return several.handle(self, aliases, options)
+        try:
+            self.run_on(aliases[0], options)
+        except KeyboardInterrupt:
+            self.stderr.write("\n" + self.interrupted_text(options))
+            sys.exit(1)
+        finally:
+            self.stdout.flush()
+
+    def databases(self, options: dict) -> list[str]:
+        """The aliases to run on: --database (repeatable; call_command may
+        give one as a string), or --all-databases."""
+        if options.get("all_databases"):
+            try:
+                return databases_for(options["labels"] or None)
+            except AutomigrateError as error:
+                raise CommandError(str(error)) from error
+        given = options.get("database") or [DEFAULT_DB_ALIAS]
+        return list(dict.fromkeys([given] if isinstance(given, str) else given))
+
+    def run_on(self, using: str, options: dict) -> None:
+        """The run on one database; what goes wrong is one CommandError."""
         try:
             connection_for(using)
             if not options["skip_checks"]:
@@ -49,11 +78,6 @@ class SchemaCommand(BaseCommand):
             again = " Run the same command again to finish." if is_transient(error) else ""
             message = f"Database error on '{using}': {first_line(error)}.{again}"
             raise CommandError(message) from error
-        except KeyboardInterrupt:
-            self.stderr.write("\n" + self.interrupted_text(options))
-            sys.exit(1)
-        finally:
-            self.stdout.flush()
 
     def check_options(self, options: dict) -> None:
         """Refuse option combinations that make no sense (usage errors)."""

@@ -8,8 +8,10 @@ indexes or foreign keys. DDL is not transactional: each statement commits.
 
 from __future__ import annotations
 
+import re
+
 from ...diff import Step
-from ...sync import Applier, SyncContext
+from ...sync import Applier, SyncContext, fill_nulls
 
 
 def drop_table(context: SyncContext, step: Step) -> None:
@@ -72,7 +74,20 @@ def _is_column_check(item: dict | None) -> bool:
 
 
 def modify_column(context: SyncContext, table: str, column: str) -> None:
+    """MODIFY the column as the models want it (whichever step comes first:
+    a column-level CHECK dropped or added, or the column's own change). A
+    column made NOT NULL gets its NULLs filled first, after a MODIFY to the
+    new type that still allows them where the type changes too."""
     line = context.desired.mysql_lines[table]["columns"][column]
+    step = context.nulls_to_fill.get((table, column))
+    if step is not None:
+        if step.live["type"] != step.desired["type"]:
+            _execute_modify(context, table, column, re.sub(r" NOT NULL\b", " NULL", line, count=1))
+        fill_nulls(context, step, column)
+    _execute_modify(context, table, column, line)
+
+
+def _execute_modify(context: SyncContext, table: str, column: str, line: str) -> None:
     statement = f"ALTER TABLE {context.qn(table)} MODIFY {line}"
     if (table, column) in context.cutting:
         _modify_cutting_longer_strings(context, statement)

@@ -4,7 +4,7 @@ standard's SQL, ``sync``)."""
 from __future__ import annotations
 
 from ...diff import Step
-from ...sync import SyncContext, add_column, drop_column
+from ...sync import SyncContext, add_column, drop_column, fill_nulls, fills_nulls
 
 
 def alter_column(context: SyncContext, step: Step) -> None:
@@ -34,6 +34,8 @@ def alter_column(context: SyncContext, step: Step) -> None:
         if sequence:
             context.execute(f"ALTER SEQUENCE {sequence} AS {wanted_sequence['type']}")
     if have.get("null") != want.get("null"):
+        if fills_nulls(step):
+            fill_nulls(context, step, step.name)
         context.execute(f"{alter} {'DROP' if want['null'] else 'SET'} NOT NULL")
     if have.get("default") != want.get("default"):
         if want.get("default") is None:

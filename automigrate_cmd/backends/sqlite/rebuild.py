@@ -6,9 +6,12 @@ CREATE TABLE, where its columns follow a primary key's new type.
 
 from __future__ import annotations
 
+import copy
 import re
+from types import SimpleNamespace
+from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, models
 
 from ...diff import Step
 from ...exceptions import AutomigrateError, first_line
@@ -66,15 +69,46 @@ def _remake_table(context: SyncContext, step: Step) -> None:
         context.execute(f"ALTER TABLE {table} ADD COLUMN {context.qn(column)} NULL")
         value_sql, params = initial_value(context, step.table, field)
         context.execute(f"UPDATE {table} SET {context.qn(column)} = {value_sql}", params)
+    filled_in_copy = []
     for column, have in step.live["columns"].items():
         want = step.desired["columns"].get(column)
-        if want is not None and have.get("null") and not want.get("null"):
+        if want is None or not have.get("null") or want.get("null"):
+            continue
+        if have["type"] != want["type"] and _fill_in_copy(context, step.table, column):
+            filled_in_copy.append(_nullable_to_required(context, step.table, column))
+        else:
             fill_nulls(context, step, column)
-    context.editor._remake_table(model)
+    context.editor._remake_table(model, alter_fields=filled_in_copy)
     for column, have in step.live["columns"].items():
         want = step.desired["columns"].get(column)
         if want is not None:
             _cut_longer_strings(context, step.table, column, have, want)
+
+
+def _fill_in_copy(context: SyncContext, table: str, column: str) -> bool:
+    """Whether a column whose type changes gets its NULLs filled as Django's
+    rebuild copies the rows (coalesce() to the new type's value, which the old
+    column's CHECK may not take: a JSONField's json_valid), rather than
+    before. Not for a --default on a field with a db_default: Django's copy
+    would take the db_default."""
+    given = (table, column) in context.hints.defaults
+    return not (given and context.field(table, column).has_db_default())
+
+
+def _nullable_to_required(
+    context: SyncContext, table: str, column: str
+) -> tuple[Any, models.Field]:
+    """The (old, new) field pair of ``_remake_table(alter_fields=...)`` that
+    makes Django copy ``column``'s rows with coalesce(column, value): the old
+    one stands for the nullable live column, the new one is the model's
+    field, with the user's --default as its default if one is given."""
+    field = context.field(table, column)
+    given = context.hints.defaults.get((table, column))
+    if given is not None:
+        field = copy.copy(field)
+        field.__dict__.pop("_get_default", None)  # a cached_property of the default
+        field.default = given[0]
+    return SimpleNamespace(name=field.name, column=field.column, null=True), field
 
 
 def _cut_longer_strings(context: SyncContext, table: str, column: str, have, want) -> None:

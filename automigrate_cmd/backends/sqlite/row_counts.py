@@ -45,7 +45,12 @@ def conversion(
             failing = cursor.fetchone()[0]
             cursor.execute(f"SELECT CAST(v AS TEXT) FROM {probe} WHERE {condition} LIMIT 3")
             examples = [row[0] for row in cursor.fetchall()]
-            cursor.execute(f"SELECT COUNT(*) FROM {probe} WHERE NOT ({condition}) AND v IS NOT was")
+            # Changed: another value, not only another storage class (12 and
+            # '12' are not the same to IS NOT, but read back alike).
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {probe} WHERE NOT ({condition}) AND v IS NOT was "
+                "AND CAST(v AS TEXT) IS NOT CAST(was AS TEXT)"
+            )
             return Conversion(failing, examples, changed=cursor.fetchone()[0])
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS temp.{probe}")

@@ -47,6 +47,10 @@ class Command(SchemaCommand):
             style=self.style,
             interactive=options["interactive"],
         )
+        plan = result.plan
+        self.summary = f"tables dropped {len(plan.drop)}, created {len(plan.create)}" + (
+            " (dry run, nothing was changed)." if result.dry_run else "."
+        )
         if result.dry_run:
             self.print_dry_run(result.plan, result.sql)
 

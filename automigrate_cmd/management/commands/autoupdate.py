@@ -103,6 +103,7 @@ class Command(SchemaCommand):
             interactive=options["interactive"],
             drop_undeclared=options["drop_undeclared"],
         )
+        self.summary = _summary(result.plan, options["dry_run"])
         if options["json"]:
             self.stdout.write(json.dumps(plan_as_json(result.plan), indent=2))
         elif options["dry_run"] and (options["sql"] or self.verbosity >= 2):
@@ -117,6 +118,11 @@ class Command(SchemaCommand):
             renames=options["rename"],
             defaults=options["default"],
             drop_undeclared=options["drop_undeclared"],
+        )
+        self.summary = (
+            f"differs from the models ({len(plan.steps)} change(s))."
+            if plan.steps
+            else "matches the models."
         )
         if options["json"]:
             self.stdout.write(json.dumps(plan_as_json(plan), indent=2))
@@ -189,3 +195,11 @@ class Command(SchemaCommand):
         )
         for statement in sql:
             self.stdout.write(statement)
+
+
+def _summary(plan: SyncPlan, dry_run: bool) -> str:
+    if not plan.steps:
+        return "matches the models, nothing to do."
+    if dry_run:
+        return f"{len(plan.steps)} change(s) planned (dry run, nothing was changed)."
+    return f"{len(plan.steps)} change(s) applied."
