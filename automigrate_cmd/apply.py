@@ -3,7 +3,9 @@
 The tables are created by ``schema_editor.create_model``, exactly as
 ``migrate`` creates them, so every backend's DDL rules and names apply.
 What differs per backend is how tables referenced from outside the selection
-are dropped without losing those references:
+are dropped without losing those references, which each backend does
+around the run (``Backend.before_recreate``/``after_recreate``, in
+``backends/<vendor>/``):
 
 - PostgreSQL: foreign keys into the recreated tables are dropped first
   (never ``DROP ... CASCADE``, which would silently lose them and any view)
@@ -23,12 +25,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Model
 
 from . import lock_budget, migration_sql
+from .backends import backend_or_generic
 from .exceptions import Refused
 from .plan import RecreatePlan
 from .report import Reporter
@@ -55,9 +57,8 @@ def apply_plan(
             run_migration_sql(plan.object_sql, editor, report)
             _after(plan, editor, report)
         finally:
-            if connection.vendor == "mysql" and not collect_sql:
-                # Session state outlives the run; never leave checks off.
-                connection.enable_constraint_checking()
+            if not collect_sql:
+                backend_or_generic(connection).end_recreate(connection)
     return list(editor.collected_sql) if collect_sql else []
 
 
@@ -66,53 +67,9 @@ def atomic_schema_editor(
     connection: BaseDatabaseWrapper, collect_sql: bool = False
 ) -> Iterator[BaseDatabaseSchemaEditor]:
     """``connection.schema_editor(atomic=True)`` that rolls back whatever
-    raises. SQLite's schema editor checks foreign keys in ``__exit__``
-    before it leaves its atomic block: a violation there (a rebuilt table
-    over rows that point nowhere) left the transaction open, and the changes
-    were kept while the run said it was rolled back. So on SQLite the atomic
-    block is one of ours, around an editor of its own."""
-    if connection.vendor != "sqlite" or collect_sql:
-        with (
-            engines_asked_once(connection),
-            connection.schema_editor(atomic=True, collect_sql=collect_sql) as editor,
-        ):
-            yield editor
-        return
-    # Off before the transaction: SQLite cannot turn foreign keys off inside one.
-    connection.disable_constraint_checking()
-    try:
-        with (
-            transaction.atomic(using=connection.alias),
-            connection.schema_editor(atomic=False) as editor,
-        ):
-            yield editor
-    finally:
-        connection.enable_constraint_checking()
-
-
-@contextmanager
-def engines_asked_once(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """MariaDB/MySQL: Django's schema editor asks the server for a table's
-    storage engine (a query) each time it decides whether a foreign key needs
-    an index of its own, about twice per table. A table's engine does not
-    change within a run (its drops come before its creates): each is asked once."""
-    if connection.vendor != "mysql":
-        yield
-        return
-    introspection = connection.introspection
-    ask = introspection.get_storage_engine
-    known: dict[str, str] = {}
-
-    def asked_once(cursor, table_name: str) -> str:
-        if table_name not in known:
-            known[table_name] = ask(cursor, table_name)
-        return known[table_name]
-
-    introspection.get_storage_engine = asked_once
-    try:
-        yield
-    finally:
-        del introspection.get_storage_engine
+    raises, as the backend makes it (``Backend.atomic_schema_editor``)."""
+    with backend_or_generic(connection).atomic_schema_editor(connection, collect_sql) as editor:
+        yield editor
 
 
 @contextmanager
@@ -127,24 +84,15 @@ def editor_in_transactions(connection: BaseDatabaseWrapper, limit: int):
 
 
 def _before(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
-    if plan.vendor == "mysql":
-        editor.execute("SET FOREIGN_KEY_CHECKS = 0")
-    elif plan.vendor == "postgresql":
-        qn = editor.quote_name
-        incoming = plan.internal_foreign_keys + [r.foreign_key for r in plan.references]
-        for fk in incoming:
-            with report.step(f"Dropping foreign key {fk.table}.{fk.name}", level=2):
-                editor.execute(f"ALTER TABLE {qn(fk.table)} DROP CONSTRAINT {qn(fk.name)}")
+    backend_or_generic(editor.connection).before_recreate(plan, editor, report)
 
 
 def _empty_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
     for target in plan.empty:
         with report.step(f"Emptying {target.table}"):
             editor.execute(f"DELETE FROM {editor.quote_name(target.table)}")
-    if plan.empty and plan.vendor == "postgresql":
-        # Run the deferred foreign-key checks of those deletes now: PostgreSQL
-        # refuses to ALTER a table with pending trigger events.
-        editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    if plan.empty:
+        backend_or_generic(editor.connection).after_emptying(editor)
 
 
 def _drop_tables(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
@@ -194,7 +142,7 @@ def _report_created(report: Reporter, editor, model: type[Model], tables: list[s
 
 
 def _round_trips_merge(editor: BaseDatabaseSchemaEditor) -> bool:
-    return editor.connection.vendor == "postgresql" and not editor.collect_sql
+    return backend_or_generic(editor.connection).merges_round_trips and not editor.collect_sql
 
 
 def run_deferred_sql(
@@ -340,13 +288,4 @@ def one_round_trip(editor: BaseDatabaseSchemaEditor) -> Iterator[None]:
 
 
 def _after(plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter) -> None:
-    if plan.vendor == "mysql":
-        editor.execute("SET FOREIGN_KEY_CHECKS = 1")
-    elif plan.vendor == "postgresql":
-        qn = editor.quote_name
-        for reference in plan.references:
-            fk = reference.foreign_key
-            with report.step(f"Restoring foreign key {fk.table}.{fk.name}"):
-                editor.execute(
-                    f"ALTER TABLE {qn(fk.table)} ADD CONSTRAINT {qn(fk.name)} {fk.definition}"
-                )
+    backend_or_generic(editor.connection).after_recreate(plan, editor, report)

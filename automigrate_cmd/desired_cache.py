@@ -25,6 +25,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.serializer import serializer_factory
 
+from .backends import backend_or_generic
 from .rendering import built_from_state
 from .scratch import Desired, by_model, read_back
 from .selection import tables_of
@@ -32,8 +33,6 @@ from .selection import tables_of
 TABLE = "automigrate_cmd_desired_tables"
 # Bump when the snapshot format or the way desired schemas are built changes.
 FORMAT = "3"
-
-_TEXT = {"postgresql": "text", "mysql": "longtext", "sqlite": "text"}
 
 
 def fingerprints(
@@ -180,10 +179,11 @@ def store(connection: BaseDatabaseWrapper, keys: dict[str, str], parts: dict[str
         (label, keys[label], json.dumps({"snapshot": d.snapshot, "mysql_lines": d.mysql_lines}))
         for label, d in sorted(parts.items())
     ]
+    text = backend_or_generic(connection).long_text_type
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {table} (model varchar(255) NOT NULL PRIMARY KEY, "
-            f"fingerprint varchar(64) NOT NULL, desired {_TEXT.get(connection.vendor, 'text')} "
+            f"fingerprint varchar(64) NOT NULL, desired {text} "
             "NOT NULL)"
         )
         labels = [label for label, _key, _payload in rows]

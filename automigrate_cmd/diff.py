@@ -5,10 +5,9 @@ be printed, tested and applied. Columns are matched by name; indexes and
 constraints by what they are (kind, columns, definition), never by name, so
 a name chosen differently by ``migrate``'s history is not a difference.
 
-SQLite alters a table in place only by adding or dropping a plain column and
-by creating or dropping an index; as Django does, it does those in place and
-rebuilds a table (a new table, rows copied, old one dropped) only for what
-else differs.
+How a table's differences become steps is the backend's
+(``Backend.diff_table``): ``diff_table`` here for a server that alters a
+table in place, SQLite's own (``backends/sqlite/diff.py``) where it rebuilds.
 """
 
 from __future__ import annotations
@@ -16,10 +15,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .snapshot import LIST_KINDS, Record, Snapshot
-from .sqlite_objects import mentions
+
+if TYPE_CHECKING:
+    from .backends.base import Backend
 
 # The order steps run in on PostgreSQL and MySQL: drops of keys first (MySQL
 # refuses to drop an index a foreign key uses), adds of keys last.
@@ -68,20 +69,19 @@ class Step:
 
 
 def diff(
-    live: Snapshot, desired: Snapshot, vendor: str, *, sqlite_drops_columns: bool = True
+    live: Snapshot, desired: Snapshot, backend: Backend, *, drops_columns: bool = True
 ) -> list[Step]:
-    """``sqlite_drops_columns``: the SQLite has ALTER TABLE DROP COLUMN
-    (3.35.5 and later; Django's ``can_alter_table_drop_column``)."""
+    """Each table's steps as ``backend`` makes them (``Backend.diff_table``).
+    ``drops_columns``: the server has ALTER TABLE DROP COLUMN (SQLite 3.35.5
+    and later; Django's ``can_alter_table_drop_column``)."""
     steps: list[Step] = []
     for table in sorted(desired):
         if table not in live:
             steps.append(Step("create_table", table))
-        elif vendor == "sqlite":
-            steps.extend(
-                _diff_sqlite_table(table, live[table], desired[table], sqlite_drops_columns)
-            )
         else:
-            steps.extend(_diff_table(table, live[table], desired[table], vendor))
+            steps.extend(
+                backend.diff_table(table, live[table], desired[table], drops_columns=drops_columns)
+            )
     steps.sort(key=lambda step: STEP_ORDER.index(step.kind))
     return steps
 
@@ -174,150 +174,12 @@ def _renamed_key(column: Any, old: str, new: str) -> Any:
     return column
 
 
-def _content(item: dict) -> str:
+def content(item: dict) -> str:
     """An index or constraint without its name, as a comparable key."""
     return json.dumps({k: v for k, v in item.items() if k != "name"}, sort_keys=True)
 
 
-def _diff_sqlite_table(
-    table: str, live: Record, desired: Record, drops_columns: bool
-) -> list[Step]:
-    """In-place steps when SQLite can make every difference in place (the
-    rules of Django's sqlite3 ``add_field``/``remove_field``), else one
-    rebuild of the table."""
-    added = [c for c in desired["columns"] if c not in live["columns"]]
-    dropped = [c for c in live["columns"] if c not in desired["columns"]]
-    in_place = (
-        all(_sqlite_can_add(desired, column) for column in added)
-        and (drops_columns or not dropped)
-        and all(_sqlite_can_drop(live, column) for column in dropped)
-        and all(
-            live["columns"][column] == wanted
-            for column, wanted in desired["columns"].items()
-            if column in live["columns"]
-        )
-        and _rebuilt_parts(live, dropped) == _rebuilt_parts(desired, added)
-    )
-    if not in_place:
-        return _rebuild_if_different(table, live, desired)
-    steps = [Step("add_column", table, c, desired=desired["columns"][c]) for c in added]
-    steps += [Step("drop_column", table, c, live=live["columns"][c]) for c in dropped]
-    indexes = {"indexes": live.get("indexes", [])}, {"indexes": desired.get("indexes", [])}
-    return steps + _diff_items(table, *indexes, set())
-
-
-# Defaults ALTER TABLE ADD COLUMN refuses (besides an expression in parentheses).
-_SQLITE_TIME_DEFAULTS = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
-
-
-def _sqlite_can_add(desired: Record, column: str) -> bool:
-    """ALTER TABLE ADD COLUMN takes no PRIMARY KEY or UNIQUE, no NOT NULL
-    without a default, no non-constant default, no STORED generated column,
-    and a foreign key only on the column alone (inline REFERENCES)."""
-    wanted = desired["columns"][column]
-    if column in (desired.get("primary_key") or {}).get("columns", []):
-        return False
-    if any(column in unique["columns"] for unique in desired.get("uniques", [])):
-        return False
-    keys = [fk for fk in desired.get("foreign_keys", []) if column in fk["columns"]]
-    if any(fk["columns"] != [column] for fk in keys):
-        return False
-    generated = wanted.get("generated")
-    if generated:
-        return not generated.get("stored") and wanted.get("null")
-    default = wanted.get("default")
-    if default is None:
-        return bool(wanted.get("null"))
-    constant = not default.startswith("(") and default.upper() not in _SQLITE_TIME_DEFAULTS
-    # A REFERENCES column must default to NULL; a NOT NULL one to something else.
-    return constant and not keys and (wanted.get("null") or default.upper() != "NULL")
-
-
-def _sqlite_can_drop(live: Record, column: str) -> bool:
-    """ALTER TABLE DROP COLUMN refuses a column of the primary key, of a
-    UNIQUE or foreign key, or one another column's CHECK or generated
-    expression uses. (Its indexes are dropped before it.)"""
-    if column in (live.get("primary_key") or {}).get("columns", []):
-        return False
-    for kind in ("uniques", "foreign_keys"):
-        if any(column in item["columns"] for item in live.get(kind, [])):
-            return False
-    others_checks = [c["check"] for c in live.get("checks", []) if c.get("column") != column]
-    generated = [
-        spec["generated"]["expression"]
-        for name, spec in live["columns"].items()
-        if name != column and spec.get("generated")
-    ]
-    return not any(mentions(text, column) for text in others_checks + generated)
-
-
-def _rebuilt_parts(record: Record, own_columns: list[str]) -> dict:
-    """What of a table only a rebuild changes, less the column CHECKs and
-    foreign keys that come and go with ``own_columns`` (added or dropped in
-    place, with their column definition)."""
-    parts = {key: value for key, value in record.items() if key not in ("columns", "indexes")}
-    parts["primary_key"] = _content(record.get("primary_key") or {})
-    parts["checks"] = sorted(
-        _content(c) for c in record.get("checks", []) if c.get("column") not in own_columns
-    )
-    parts["foreign_keys"] = sorted(
-        _content(fk)
-        for fk in record.get("foreign_keys", [])
-        if not (len(fk["columns"]) == 1 and fk["columns"][0] in own_columns)
-    )
-    parts["uniques"] = sorted(_content(u) for u in record.get("uniques", []))
-    return parts
-
-
-def _rebuild_if_different(table: str, live: Record, desired: Record) -> list[Step]:
-    differences = _column_changes(live, desired) + _item_changes(live, desired)
-    if not differences:
-        return []
-    detail = "; ".join(differences)
-    rebuild = Step("rebuild_table", table, detail=detail, live=live, desired=desired)
-    # A rebuild would carry out any primary-key change, and leave the columns
-    # of other tables pointing at a key that is no longer there or no longer
-    # of their type: refused as on the other backends.
-    return [rebuild, *_primary_key_refusals(table, live, desired)]
-
-
-def _primary_key_refusals(table: str, live: Record, desired: Record) -> list[Step]:
-    """Steps that only carry the reason a primary-key change is refused."""
-    steps = _diff_primary_key(table, live, desired)
-    for column in _key_columns(desired):
-        have, wanted = live["columns"].get(column), desired["columns"][column]
-        reason = _key_type_refusal(table, column, have, wanted, {column}) if have else ""
-        if reason:
-            detail = _what_differs(have, wanted)
-            steps.append(Step("alter_column", table, column, detail, impossible=reason))
-    return steps
-
-
-def _column_changes(live: Record, desired: Record) -> list[str]:
-    changes = [f"add column {c}" for c in desired["columns"] if c not in live["columns"]]
-    changes += [f"drop column {c}" for c in live["columns"] if c not in desired["columns"]]
-    for column, wanted in desired["columns"].items():
-        have = live["columns"].get(column)
-        if have is not None and have != wanted:
-            changes.append(f"alter column {column} ({_what_differs(have, wanted)})")
-    return changes
-
-
-def _item_changes(live: Record, desired: Record) -> list[str]:
-    changes = []
-    if _content(live.get("primary_key") or {}) != _content(desired.get("primary_key") or {}):
-        changes.append("primary key")
-    for kind in LIST_KINDS:
-        have = sorted(_content(i) for i in live.get(kind, []))
-        want = sorted(_content(i) for i in desired.get(kind, []))
-        if have != want:
-            changes.append(kind.replace("_", " "))
-    if live.get("comment") != desired.get("comment"):
-        changes.append("table comment")
-    return changes
-
-
-def _what_differs(have: dict, wanted: dict) -> str:
+def what_differs(have: dict, wanted: dict) -> str:
     return ", ".join(
         f"{key} {have.get(key)!r} -> {wanted.get(key)!r}"
         for key in sorted(have.keys() | wanted.keys())
@@ -325,7 +187,8 @@ def _what_differs(have: dict, wanted: dict) -> str:
     )
 
 
-def _diff_table(table: str, live: Record, desired: Record, vendor: str) -> list[Step]:
+def diff_table(table: str, live: Record, desired: Record, backend: Backend) -> list[Step]:
+    """A table's steps where the server alters it in place (ALTER TABLE)."""
     steps: list[Step] = []
     retyped: set[str] = set()
     for column, wanted in desired["columns"].items():
@@ -335,9 +198,9 @@ def _diff_table(table: str, live: Record, desired: Record, vendor: str) -> list[
         elif have != wanted:
             if have.get("type") != wanted.get("type"):
                 retyped.add(column)
-            detail = _what_differs(have, wanted)
+            detail = what_differs(have, wanted)
             step = Step("alter_column", table, column, detail, live=have, desired=wanted)
-            step.impossible = _key_type_refusal(table, column, have, wanted, _key_columns(desired))
+            step.impossible = key_type_refusal(table, column, have, wanted, key_columns(desired))
             if not step.impossible and have.get("identity") != wanted.get("identity"):
                 step.impossible = (
                     f"{table}.{column}: adding or removing auto-increment/identity is not "
@@ -348,10 +211,9 @@ def _diff_table(table: str, live: Record, desired: Record, vendor: str) -> list[
         if column not in desired["columns"]:
             steps.append(Step("drop_column", table, column, live=have))
     dropped = {s.name for s in steps if s.kind == "drop_column"}
-    steps.extend(_diff_primary_key(table, live, desired))
-    item_steps = _diff_items(table, live, desired, retyped | dropped)
-    if vendor == "mysql":
-        item_steps += _free_indexes_used_by_foreign_keys(table, live, desired, item_steps)
+    steps.extend(diff_primary_key(table, live, desired))
+    item_steps = diff_items(table, live, desired, retyped | dropped)
+    item_steps += backend.more_item_steps(table, live, desired, item_steps)
     steps.extend(item_steps)
     if live.get("comment") != desired.get("comment"):
         detail = f"{live.get('comment')!r} -> {desired.get('comment')!r}"
@@ -359,7 +221,7 @@ def _diff_table(table: str, live: Record, desired: Record, vendor: str) -> list[
     return steps
 
 
-def _diff_primary_key(table: str, live: Record, desired: Record) -> list[Step]:
+def diff_primary_key(table: str, live: Record, desired: Record) -> list[Step]:
     have, want = live.get("primary_key") or {}, desired.get("primary_key") or {}
     if have.get("columns") == want.get("columns"):
         return []  # the same key (a different name is not a change)
@@ -373,7 +235,7 @@ def _diff_primary_key(table: str, live: Record, desired: Record) -> list[Step]:
     return [step]
 
 
-def _key_columns(record: Record) -> set[str]:
+def key_columns(record: Record) -> set[str]:
     return set((record.get("primary_key") or {}).get("columns") or [])
 
 
@@ -386,7 +248,7 @@ def is_integer_type(sql_type: str | None) -> bool:
     return bool(sql_type) and _INTEGER_TYPE.fullmatch(sql_type.strip()) is not None
 
 
-def _key_type_refusal(
+def key_type_refusal(
     table: str, column: str, have: Record, wanted: Record, key_columns: set[str]
 ) -> str:
     """Why a primary-key column cannot change type in place ("" if it can).
@@ -410,7 +272,7 @@ _ADD_KIND = {"foreign_keys": "add_foreign_key", "indexes": "add_index"}
 _DROP_KIND = {"foreign_keys": "drop_foreign_key", "indexes": "drop_index"}
 
 
-def _diff_items(table: str, live: Record, desired: Record, changed_columns: set[str]) -> list[Step]:
+def diff_items(table: str, live: Record, desired: Record, changed_columns: set[str]) -> list[Step]:
     """Indexes and constraints to drop and add, matched by content.
 
     An item whose name and content both match is paired first, so that two
@@ -442,7 +304,7 @@ def _diff_items(table: str, live: Record, desired: Record, changed_columns: set[
                         _DROP_KIND.get(kind, "drop_constraint"),
                         table,
                         item["name"],
-                        _label(kind, item),
+                        item_label(kind, item),
                         live=item,
                         item_kind=kind,
                     )
@@ -453,7 +315,7 @@ def _diff_items(table: str, live: Record, desired: Record, changed_columns: set[
                     _ADD_KIND.get(kind, "add_constraint"),
                     table,
                     item["name"],
-                    _label(kind, item),
+                    item_label(kind, item),
                     desired=item,
                     item_kind=kind,
                 )
@@ -462,9 +324,9 @@ def _diff_items(table: str, live: Record, desired: Record, changed_columns: set[
 
 
 def _find(items: list[dict], wanted: dict, same_name: bool) -> dict | None:
-    key = _content(wanted)
+    key = content(wanted)
     for item in items:
-        if _content(item) == key and (not same_name or item.get("name") == wanted.get("name")):
+        if content(item) == key and (not same_name or item.get("name") == wanted.get("name")):
             return item
     return None
 
@@ -473,57 +335,13 @@ def _touches(foreign_key: dict, columns: set[str]) -> bool:
     return bool(set(foreign_key.get("columns", [])) & columns)
 
 
-def _label(kind: str, item: dict) -> str:
+def item_label(kind: str, item: dict) -> str:
     columns = item.get("columns") or []
     shown = [c if isinstance(c, str) else c.get("column") or c.get("expression") for c in columns]
     text = f"{LIST_KINDS[kind]} on ({', '.join(str(c) for c in shown)})"
     if kind == "foreign_keys":
         text += f" -> {item.get('ref_table')}"
     return text
-
-
-def _free_indexes_used_by_foreign_keys(
-    table: str, live: Record, desired: Record, item_steps: list[Step]
-) -> list[Step]:
-    """MySQL will not drop an index a foreign key uses: drop that foreign key
-    first and add it back after the new indexes exist."""
-    dropped_indexes = [
-        s.live for s in item_steps if s.kind in ("drop_index", "drop_constraint") and s.live
-    ]
-    dropped_keys = {s.name for s in item_steps if s.kind == "drop_foreign_key"}
-    wanted = {_content(fk): fk for fk in desired.get("foreign_keys", [])}
-    extra = []
-    for fk in live.get("foreign_keys", []):
-        if fk["name"] in dropped_keys or _content(fk) not in wanted:
-            continue
-        if any(_leads(fk["columns"], _index_columns(index)) for index in dropped_indexes):
-            desired_fk = wanted[_content(fk)]
-            label = _label("foreign_keys", fk)
-            extra.append(
-                Step(
-                    "drop_foreign_key", table, fk["name"], label, live=fk, item_kind="foreign_keys"
-                )
-            )
-            extra.append(
-                Step(
-                    "add_foreign_key",
-                    table,
-                    desired_fk["name"],
-                    label,
-                    desired=desired_fk,
-                    item_kind="foreign_keys",
-                )
-            )
-    return extra
-
-
-def _index_columns(index: dict) -> list[str]:
-    keys = index.get("keys") or index.get("columns") or []
-    return [k if isinstance(k, str) else k.get("column") for k in keys]
-
-
-def _leads(columns: list[str], index_columns: list[str]) -> bool:
-    return index_columns[: len(columns)] == columns
 
 
 def rename_candidates(live: Snapshot, desired: Snapshot) -> list[tuple[str, str, str]]:

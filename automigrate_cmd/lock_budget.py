@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .backends import backend_or_generic
 from .exceptions import PartlyCommitted
 
 # What one statement outside create_model locks at most: its table, the index
@@ -36,15 +37,7 @@ SHARE = 2
 
 def budget(connection: BaseDatabaseWrapper) -> int | None:
     """How many relations one transaction may lock; None: no limit to mind."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('max_locks_per_transaction')::int * "
-            "(current_setting('max_connections')::int "
-            "+ current_setting('max_prepared_transactions')::int)"
-        )
-        return cursor.fetchone()[0] // SHARE
+    return backend_or_generic(connection).lock_budget(connection)
 
 
 def model_locks(model: type[models.Model]) -> int:

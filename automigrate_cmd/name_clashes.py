@@ -12,16 +12,11 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .backends import backend_or_generic
 from .catalog import names_shared_across_tables
 from .diff import Step
 from .snapshot import Record, Snapshot
 
-# The record keys whose names the server keeps per schema, by vendor.
-_SHARED_KINDS = {
-    "postgresql": ("primary_key", "uniques", "indexes", "exclusions"),
-    "sqlite": ("uniques", "indexes"),
-    "mysql": ("foreign_keys",),
-}
 _ADDING = {"add_index", "add_constraint", "add_foreign_key"}
 
 
@@ -30,7 +25,8 @@ def mark_name_clashes(
 ) -> None:
     """Make each step that would take a name another table holds impossible.
     ``renamed``: old names of tables the plan renames (their names move along)."""
-    kinds = _SHARED_KINDS.get(connection.vendor, ())
+    # The record keys whose names the server keeps per schema.
+    kinds = backend_or_generic(connection).shared_name_kinds
     building = [s for s in steps if s.kind == "create_table" or s.kind in _ADDING]
     if not kinds or not building:
         return

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from . import migration_sql
+from .backends import backend_named
 from .catalog import ForeignKey, count_rows, existing_tables, foreign_keys_into, stored_name
 from .migration_sql import ObjectStatement
 from .rendering import as_migrate_builds_them
@@ -133,7 +134,7 @@ def describe_plan(plan: RecreatePlan) -> list[str]:
     lines = [f"Empty {t.table} ({rows_text(t.rows)}, --cascade)" for t in plan.empty]
     lines += [f"Drop table {t.table} ({rows_text(t.rows)})" for t in plan.drop]
     lines += [f"Create table {table}" for table in plan.create]
-    if plan.vendor == "postgresql":
+    if backend_named(plan.vendor).restores_references:
         lines += [
             f"Restore foreign key {r.foreign_key.table}.{r.foreign_key.name} "
             f"-> {r.foreign_key.target}"

@@ -14,19 +14,14 @@ from typing import Any
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .backends import backend_or_generic
 from .catalog import existing_tables, stored_name
 from .conversions import conversion
 from .diff import Step
 from .exceptions import UserCodeFailed, first_line
 from .hints import Hints
 from .plan import rows_text
-from .sqlite_objects import dependents, describe, mentioning
-
-# Integer types by width: a change to an equal or wider one keeps every value.
-# Any other type change is counted as a possible loss.
-_BOUNDED_STRINGS = {"varchar", "character varying"}
-_TEXT_TYPES = _BOUNDED_STRINGS | {"text", "tinytext", "mediumtext", "longtext"}
-_INTEGER_BYTES = {"smallint": 2, "mediumint": 3, "integer": 4, "int": 4, "bigint": 8}
+from .type_changes import cuts_strings, string_length, widens
 
 
 def measure(
@@ -89,6 +84,7 @@ def effective_default(connection: BaseDatabaseWrapper, field: models.Field) -> A
 class _Measurer:
     def __init__(self, connection, fields_by_column, hints: Hints, live: dict, desired: dict):
         self.connection = connection
+        self.backend = backend_or_generic(connection)
         self.fields = fields_by_column
         self.hints = hints
         self.live = live
@@ -101,7 +97,7 @@ class _Measurer:
         self.needs_default: list[tuple[str, str]] = []
         if step.kind == "drop_column":
             step.loss = self.dropped(step.table, step.name)
-            step.impossible = self.breaks_sqlite_dependents(step.table, [step.name])
+            step.impossible = self.breaks_dependents(step.table, [step.name])
         elif step.kind == "add_column":
             step.impossible = self.added(step.table, step.name, step.desired)
         elif step.kind == "alter_column" and step.live:
@@ -219,7 +215,7 @@ class _Measurer:
         # Text into a JSON field widens the type, but the JSON must be valid.
         into_json = field is not None and field.get_internal_type() == "JSONField"
         if have.get("type") != want.get("type") and (
-            into_json or not _widens(have["type"], want["type"])
+            into_json or not widens(have["type"], want["type"])
         ):
             loss, failing = self.retyped(table, column, have["type"], want["type"])
             impossible = "; ".join(filter(None, [impossible, failing]))
@@ -254,14 +250,16 @@ class _Measurer:
         says it keeps (conversions.py): a shorter string cuts the longer
         values (a loss); a value the new type cannot hold refuses the run."""
         if cuts_strings(old, new):
-            length = "LENGTH" if self.connection.vendor == "sqlite" else "CHAR_LENGTH"
-            longer = self.count(table, column, f" WHERE {length}({{column}}) > %s", [_length(new)])
+            length = self.backend.char_length_function
+            longer = self.count(
+                table, column, f" WHERE {length}({{column}}) > %s", [string_length(new)]
+            )
             if not longer:
                 return "", ""
             return (
                 f"{table}.{column}: {old} -> {new}, {rows_text(longer)} "
                 f"{'holds' if longer == 1 else 'hold'} longer values, which would be cut to "
-                f"{_length(new)} characters"
+                f"{string_length(new)} characters"
             ), ""
         sql_table, sql_column = self.sql_names(table, column)
         found = conversion(
@@ -393,7 +391,7 @@ class _Measurer:
             if json.dumps(item.get("columns")) not in have_uniques:
                 impossible.append(self.duplicates(step.table, {**item, "unique": True}))
         dropped = [column for column in live["columns"] if column not in desired["columns"]]
-        impossible.append(self.breaks_sqlite_dependents(step.table, dropped))
+        impossible.append(self.breaks_dependents(step.table, dropped))
         have_fks = {_content(fk) for fk in live.get("foreign_keys", [])}
         for fk in desired.get("foreign_keys", []):
             if _content(fk) not in have_fks:
@@ -406,19 +404,13 @@ class _Measurer:
         step.loss = "; ".join(filter(None, losses))
         step.impossible = "; ".join(filter(None, impossible))
 
-    def breaks_sqlite_dependents(self, table: str, dropped: list[str]) -> str:
-        """SQLite: a trigger or view that uses a column being dropped would
-        fail the drop (or could not be made again after a rebuild)."""
-        if self.connection.vendor != "sqlite" or not dropped:
+    def breaks_dependents(self, table: str, dropped: list[str]) -> str:
+        """What a dropped column's triggers and views would make fail, where
+        the server keeps them (``Backend.broken_by_dropping``)."""
+        if not dropped:
             return ""
-        objects = dependents(self.connection, self.hints.old_name(table, None)[0])
-        broken = [
-            f"{table}.{column}: used by {describe(users)}; change or drop "
-            f"{'it' if len(users) == 1 else 'them'} first"
-            for column in dropped
-            if (users := mentioning(objects, column))
-        ]
-        return "; ".join(broken)
+        live_table = self.hints.old_name(table, None)[0]
+        return self.backend.broken_by_dropping(self.connection, live_table, table, dropped)
 
     def unique(self, table: str, column: str) -> bool:
         """Whether the models want ``column`` unique on its own."""
@@ -455,16 +447,6 @@ def _plain_columns(item: dict) -> list[str]:
     return names if all(names) else []
 
 
-def _base(sql_type: str) -> str:
-    """``bigint(20) unsigned`` -> ``bigint unsigned``."""
-    return " ".join(re.sub(r"\(.*?\)", " ", sql_type).lower().split())
-
-
-def _length(sql_type: str) -> int | None:
-    match = re.search(r"\((\d+)\)", sql_type)
-    return int(match.group(1)) if match else None
-
-
 def _content(item: dict) -> str:
     return json.dumps({key: value for key, value in item.items() if key != "name"}, sort_keys=True)
 
@@ -481,27 +463,3 @@ def _check_expression(check: str) -> str:
         text = text[len("CHECK") :].strip()
         text = re.sub(r"\s+NOT VALID$", "", text, flags=re.IGNORECASE)
     return text
-
-
-def cuts_strings(old: str, new: str) -> bool:
-    """Whether the change makes a string column a shorter bounded string:
-    its longer values are cut to the new length (on every backend)."""
-    new_length = _length(new)
-    if not (_base(old) in _TEXT_TYPES and _base(new) in _BOUNDED_STRINGS and new_length):
-        return False
-    old_length = _length(old) if _base(old) in _BOUNDED_STRINGS else None
-    return old_length is None or old_length > new_length
-
-
-def _widens(old: str, new: str) -> bool:
-    """True when every value of ``old`` fits ``new`` unchanged."""
-    old_base, new_base = _base(old), _base(new)
-    if old_base in _BOUNDED_STRINGS and new_base in _TEXT_TYPES:
-        old_length, new_length = _length(old), _length(new)
-        return new_length is None or (old_length is not None and new_length >= old_length)
-    old_int = old_base.replace(" unsigned", "")
-    new_int = new_base.replace(" unsigned", "")
-    if old_int in _INTEGER_BYTES and new_int in _INTEGER_BYTES:
-        signedness_changes = ("unsigned" in new_base) != ("unsigned" in old_base)
-        return not signedness_changes and _INTEGER_BYTES[new_int] >= _INTEGER_BYTES[old_int]
-    return False

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .apply import create_model, engines_asked_once, one_round_trip
-from .backends import backend_for
+from .apply import create_model, one_round_trip
+from .backends import backend_for, backend_or_generic
 from .exceptions import UserCodeFailed, first_line
 from .selection import tables_of
 from .snapshot import Snapshot, inspect_schema
@@ -81,7 +81,8 @@ def _tables_of_model(desired: Desired, model: type[models.Model]) -> Desired:
 
 def create_all(editor, models_to_create: list[type[models.Model]]) -> list[str]:
     """Create ``models_to_create`` with ``editor``; the tables made, in order."""
-    with one_round_trip(editor), engines_asked_once(editor.connection):
+    session = backend_or_generic(editor.connection).editor_session(editor.connection)
+    with one_round_trip(editor), session:
         for model in models_to_create:
             try:
                 create_model(editor, model)
@@ -126,8 +127,3 @@ def sibling_connection(connection: BaseDatabaseWrapper, name: str) -> Iterator[B
     finally:
         sibling.close()
         del connections[alias]
-
-
-def mysql_create_lines(connection: BaseDatabaseWrapper, table: str) -> dict[str, dict[str, str]]:
-    """The body lines of SHOW CREATE TABLE, by what they define (MySQL only)."""
-    return backend_for(connection).create_lines(connection, [table])[table]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from django.apps import apps
 from django.db import connections, models, router
 
+from .backends import backend_or_generic
 from .exceptions import LabelError, NameTooLong
 
 Label = str | type[models.Model]
@@ -73,7 +74,7 @@ def _refuse_names_too_long(chosen: list[type[models.Model]], using: str) -> None
     anything is dropped or altered, naming each one."""
     connection = connections[using]
     limit = connection.ops.max_name_length()
-    if connection.vendor != "mysql" or limit is None:
+    if limit is None or not backend_or_generic(connection).refuses_long_names:
         return
     too_long = []
     for model in chosen:

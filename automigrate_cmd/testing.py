@@ -30,6 +30,7 @@ from django.test.utils import TestContextDecorator
 
 from .api import automigrate
 from .apply import create_model
+from .backends import backend_or_generic
 from .catalog import existing_tables, stored_name
 from .exceptions import Refused
 from .selection import dependency_order, syncable_models, tables_of
@@ -223,7 +224,7 @@ def _schema_editor(connection: BaseDatabaseWrapper) -> Iterator:
             "the test's transaction. Decorate the TestCase class (tables are built before its "
             "transaction), use the pytest marker or a TransactionTestCase."
         )
-    if connection.vendor == "sqlite" and connection.in_atomic_block:
+    if connection.in_atomic_block and backend_or_generic(connection).editor_refuses_transactions:
         # SQLite's schema editor refuses to start inside a transaction, where it
         # cannot turn foreign-key checks off. Creating and dropping whole tables
         # never needs them off, so drive the editor without entering it.

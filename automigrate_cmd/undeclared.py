@@ -57,7 +57,7 @@ def keep_undeclared(
     live: Snapshot,
     desired: Snapshot,
     previous: Snapshot,
-    vendor: str = "",
+    foreign_keys_need_indexes: bool = False,
     history_names: Callable[[], set[str]] = set,
 ) -> Target:
     """``desired`` plus what ``live`` has that no version of the models
@@ -72,7 +72,7 @@ def keep_undeclared(
             continue  # nothing there, or nothing more: in sync, the usual case
         wanted = target[table] = json.loads(json.dumps(wanted))  # added to: a copy
         before = previous.get(table)
-        kept += _keep_items(table, have, wanted, before, vendor == "mysql", history_names)
+        kept += _keep_items(table, have, wanted, before, foreign_keys_need_indexes, history_names)
         kept += _keep_collations(table, have, wanted, before)
     return Target(target, kept)
 
@@ -86,7 +86,7 @@ def _keep_items(
     have: Record,
     wanted: Record,
     before: Record | None,
-    mysql: bool,
+    fk_indexes: bool,
     history_names: Callable[[], set[str]],
 ) -> list[str]:
     kept = []
@@ -100,7 +100,7 @@ def _keep_items(
                 continue
             if item.get("name") in wanted_names:
                 continue
-            if mysql and kind == "indexes" and _backs_a_foreign_key(item, wanted):
+            if fk_indexes and kind == "indexes" and _backs_a_foreign_key(item, wanted):
                 # An index on a foreign key's columns, which InnoDB needs: a
                 # fresh build has none when another index begins with them
                 # (Django leaves it to the server), a table built by

@@ -24,6 +24,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from . import bookkeeping, desired_cache, unrecorded
 from .api import connection_for
+from .backends import backend_for
 from .catalog import existing_tables, stored_name
 from .databases import per_database
 from .declared_names import names_declared_by_history
@@ -129,16 +130,7 @@ def autoupdate(
     report.heading("Operations to perform:")
     report.line("  Synchronize tables of: " + describe(chosen, connection.alias))
     if dry_run:
-        plan, desired, models_by_table = _plan(
-            chosen, connection, hints, questioner, drop_undeclared
-        )
-        show_plan(plan, report)
-        if not plan.steps:
-            for line in unrecorded.would_record_lines(plan.unrecorded, using):
-                report.line(line)
-        _refuse_impossible(plan)
-        sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
-        return SyncResult(plan, sql=sql)
+        return _dry_run(chosen, connection, hints, questioner, drop_undeclared, report)
     with schema_lock(connection, lock_timeout):
         plan, desired, models_by_table = _plan(
             chosen, connection, hints, questioner, drop_undeclared
@@ -169,6 +161,20 @@ def autoupdate(
         )
     )
     return SyncResult(plan, applied=True)
+
+
+def _dry_run(
+    chosen, connection: BaseDatabaseWrapper, hints: Hints, questioner, drop_undeclared, report
+) -> SyncResult:
+    """The plan shown, and the SQL it would run collected: nothing changes."""
+    plan, desired, models_by_table = _plan(chosen, connection, hints, questioner, drop_undeclared)
+    show_plan(plan, report)
+    if not plan.steps:
+        for line in unrecorded.would_record_lines(plan.unrecorded, connection.alias):
+            report.line(line)
+    _refuse_impossible(plan)
+    sql = apply_steps(plan.steps, connection, models_by_table, desired, Reporter(), True, hints)
+    return SyncResult(plan, sql=sql)
 
 
 @per_database
@@ -326,7 +332,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
             Target(desired.snapshot)
             if drop_undeclared
             else keep_undeclared(
-                live, desired.snapshot, previous, connection.vendor, _history_names(chosen)
+                live, desired.snapshot, previous, _fk_indexes(connection), _history_names(chosen)
             )
         )
         _leave_virtual_tables(live, target)
@@ -379,9 +385,13 @@ def _history_names(chosen: list[type[models.Model]]) -> Callable[[], set[str]]:
     return functools.cache(lambda: names_declared_by_history(apps))
 
 
+def _fk_indexes(connection: BaseDatabaseWrapper) -> bool:
+    return backend_for(connection).foreign_keys_need_indexes
+
+
 def _diff(live, desired, connection: BaseDatabaseWrapper) -> list[Step]:
     drops_columns = getattr(connection.features, "can_alter_table_drop_column", True)
-    return diff(live, desired, connection.vendor, sqlite_drops_columns=drops_columns)
+    return diff(live, desired, backend_for(connection), drops_columns=drops_columns)
 
 
 def _with_outside_references(connection, chosen, steps: list[Step], live, desired: Desired):

@@ -3,13 +3,17 @@
 Each supported ``connection.vendor`` has a subpackage here (``sqlite``,
 ``postgresql``, ``mysql``, which also serves MariaDB) whose ``backend``
 implements ``base.Backend``: reading the catalog into a snapshot, building
-the desired tables in a scratch place, taking the schema lock. The rest of
-the package asks ``backend_for(connection)`` and stays the same on every
-server.
+the desired tables in a scratch place, taking the schema lock, the quirks of
+applying a step (SQLite's rebuild, MariaDB's ``MODIFY`` and non-transactional
+DDL, PostgreSQL's batched round trips and ``USING`` casts), and the SQL that
+counts what a risky step would do to the rows. The rest of the package asks
+``backend_for(connection)`` (or ``backend_or_generic``, where it tolerates a
+vendor no backend serves) and stays the same on every server.
 
 A backend is imported on first use (as Django loads its own), so that a run
 loads only the one it needs, and so that the backends may import the shared
-modules (``snapshot``, ``scratch``, ``locking``) that look them up here.
+modules (``snapshot``, ``scratch``, ``sync``...) that look them up here. No
+shared module imports a backend's subpackage.
 """
 
 from __future__ import annotations
@@ -43,6 +47,22 @@ def backend_for(connection: BaseDatabaseWrapper) -> Backend:
             "(mysql also for MariaDB)."
         )
     return _load(connection.vendor)
+
+
+def backend_or_generic(connection: BaseDatabaseWrapper) -> Backend:
+    """The backend of ``connection.vendor``, or the generic ``Backend`` (no
+    quirks, nothing to lock with) for a vendor there is none for: where the
+    code tolerates such a vendor, it keeps doing what it always did."""
+    return backend_named(connection.vendor)
+
+
+def backend_named(vendor: str) -> Backend:
+    """``backend_or_generic`` for a vendor's name (a plan records it)."""
+    if vendor in SUPPORTED:
+        return _load(vendor)
+    from .base import GENERIC
+
+    return GENERIC
 
 
 @cache

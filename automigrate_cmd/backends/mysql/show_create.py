@@ -8,8 +8,14 @@ SHOW CREATE TABLE.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from ...exceptions import AutomigrateError
+
+if TYPE_CHECKING:
+    from ...primary_keys import Retype
 
 # {"columns": {name: line}, "keys": {name: line}, "constraints": {name: line}}
 CreateLines = dict[str, dict[str, str]]
@@ -38,3 +44,18 @@ def create_lines(connection: BaseDatabaseWrapper, table: str) -> CreateLines:
 
 def _first_identifier(line: str) -> str:
     return re.search(_IDENTIFIER, line).group(1).replace("``", "`")
+
+
+def retyped_lines(connection: BaseDatabaseWrapper, retype: Retype) -> CreateLines:
+    """The table's SHOW CREATE TABLE lines, the retyped columns' types swapped."""
+    table, record, _target, types = retype
+    lines = create_lines(connection, table)
+    for column, sql_type in types.items():
+        line = lines["columns"][column]
+        live_type = record["columns"][column]["type"]
+        head = re.match(r"`(?:[^`]|``)*`\s+", line)
+        rest = line[head.end() :]
+        if not rest.lower().startswith(live_type.lower()):
+            raise AutomigrateError(f"Unexpected definition of {table}.{column}: {line}")
+        lines["columns"][column] = head.group(0) + sql_type + rest[len(live_type) :]
+    return lines

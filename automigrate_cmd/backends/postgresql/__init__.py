@@ -2,18 +2,62 @@
 
 - ``inspect``: the catalog, from ``pg_catalog``;
 - ``scratch``: the desired tables, as temporary tables rolled back;
-- ``locking``: the schema lock, an advisory lock.
+- ``locking``: the schema lock, an advisory lock;
+- ``row_counts``: what a type change would do to the values there;
+- ``recreate``: foreign keys into recreated tables dropped and restored;
+- ``steps``: a column altered, a new type by ``USING`` its cast;
+- ``catalog``: foreign keys into tables, the names the schema holds once;
+- ``lock_budget``: how many relations one transaction may lock.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
 from ..base import Backend
-from . import inspect, locking, scratch
+from . import catalog, inspect, lock_budget, locking, recreate, row_counts, scratch, steps
+
+if TYPE_CHECKING:
+    from ...diff import Step
+    from ...plan import RecreatePlan
+    from ...report import Reporter
+    from ...sync import SyncContext
 
 
 class PostgreSQLBackend(Backend):
     vendor = "postgresql"
     inspect_module, scratch_module, locking_module = inspect, scratch, locking
+    row_counts_module = row_counts
+    shortens_long_names = True
+    merges_round_trips = restores_references = True
+    shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
+
+    def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
+        return catalog.foreign_keys_into(connection, targets)
+
+    def lock_budget(self, connection: BaseDatabaseWrapper) -> int:
+        return lock_budget.budget(connection)
+
+    def before_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        recreate.drop_incoming_foreign_keys(plan, editor, report)
+
+    def after_emptying(self, editor: BaseDatabaseSchemaEditor) -> None:
+        # Run the deferred foreign-key checks of those deletes now: PostgreSQL
+        # refuses to ALTER a table with pending trigger events.
+        editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    def after_recreate(
+        self, plan: RecreatePlan, editor: BaseDatabaseSchemaEditor, report: Reporter
+    ) -> None:
+        recreate.restore_references(plan, editor, report)
+
+    def alter_column(self, context: SyncContext, step: Step) -> None:
+        steps.alter_column(context, step)
 
 
 backend = PostgreSQLBackend()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .backends.sqlite.tokens import tokenize, unquote
+from .tokens import tokenize, unquote
 
 
 @dataclass(frozen=True)

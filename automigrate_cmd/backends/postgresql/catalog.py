@@ -1,0 +1,45 @@
+"""PostgreSQL's catalog, read in one query: foreign keys into tables (with
+their ``pg_get_constraintdef``, to restore them verbatim), and the index
+names the schema holds once."""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from ...catalog import ForeignKey
+
+
+def foreign_keys_into(connection: BaseDatabaseWrapper, targets: set[str]) -> list[ForeignKey]:
+    sql = """
+        SELECT c.conname, src.relname, dst.relname, pg_get_constraintdef(c.oid),
+               ARRAY(
+                   SELECT a.attname
+                   FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, position)
+                   JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+                   ORDER BY k.position
+               )
+        FROM pg_constraint c
+        JOIN pg_class src ON src.oid = c.conrelid
+        JOIN pg_class dst ON dst.oid = c.confrelid
+        WHERE c.contype = 'f'
+          AND dst.relname = ANY(%s)
+          AND pg_table_is_visible(src.oid)
+          AND pg_table_is_visible(dst.oid)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sorted(targets)])
+        return [
+            ForeignKey(table, name, tuple(columns), target, definition)
+            for name, table, target, definition, columns in cursor.fetchall()
+        ]
+
+
+# Index names are the schema's (a primary key's, a unique constraint's and an
+# exclusion constraint's index too): name_clashes.
+SHARED_NAME_KINDS = ("primary_key", "uniques", "indexes", "exclusions")
+SHARED_NAMES_SQL = """
+        SELECT i.relname, t.relname FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class t ON t.oid = x.indrelid
+        WHERE i.relnamespace = current_schema()::regnamespace
+    """
