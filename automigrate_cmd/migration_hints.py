@@ -199,16 +199,26 @@ def _continues(earlier: _Event, later: _Event) -> bool:
     return earlier.kind == "rename_model" or earlier.model == later.model
 
 
-def _field_name_after(events: list[_Event], index: int, model: str, field_name: str) -> str:
-    """The name of ``model``'s field ``field_name`` after the renames that
-    follow ``events[index]`` (of the field, and of its model in between)."""
+def _following(events: list[_Event], index: int, model: str, field_name: str):
+    """``(later, model, field_name)`` for each event of the same app after
+    ``events[index]``, with the model and field names carried through the
+    renames before it (names as they are at ``index``)."""
     app = events[index].app
     for later in events[index + 1 :]:
         if later.app != app:
             continue
+        yield later, model, field_name
         if later.kind == "rename_model" and later.old == model:
             model = later.new
         elif later.kind == "rename_field" and later.model == model and later.old == field_name:
+            field_name = later.new
+
+
+def _field_name_after(events: list[_Event], index: int, model: str, field_name: str) -> str:
+    """The name of ``model``'s field ``field_name`` after the renames that
+    follow ``events[index]`` (of the field, and of its model in between)."""
+    for later, model_then, name_then in _following(events, index, model, field_name):
+        if later.kind == "rename_field" and later.model == model_then and later.old == name_then:
             field_name = later.new
     return field_name
 
@@ -216,19 +226,12 @@ def _field_name_after(events: list[_Event], index: int, model: str, field_name: 
 def _removed_after(events: list[_Event], index: int, model: str, field_name: str) -> bool:
     """Whether an event after ``events[index]`` removes the field ``field_name``
     of ``model`` (names as they are at ``index``, followed through renames), or
-    the model."""
-    app = events[index].app
-    for later in events[index + 1 :]:
-        if later.app != app:
-            continue
-        if later.kind == "rename_model" and later.old == model:
-            model = later.new
-        elif later.kind == "rename_field" and later.model == model and later.old == field_name:
-            field_name = later.new
-        elif later.kind == "remove_field" and later.model == model and later.old == field_name:
+    the model (a CreateModel after it is another)."""
+    for later, model_then, name_then in _following(events, index, model, field_name):
+        if later.kind == "remove_field" and later.model == model_then and later.old == name_then:
             return True
-        elif later.kind == "delete_model" and later.model == model:
-            return True  # with all its fields (a CreateModel of that name makes others)
+        if later.kind == "delete_model" and later.model == model_then:
+            return True
     return False
 
 
