@@ -26,14 +26,17 @@ def mark_name_clashes(
     """Make each step that would take a name another table holds impossible.
     ``renamed``: old names of tables the plan renames (their names move along)."""
     # The record keys whose names the server keeps per schema.
-    kinds = backend_or_generic(connection).shared_name_kinds
+    backend = backend_or_generic(connection)
+    kinds = backend.shared_name_kinds
     building = [s for s in steps if s.kind == "create_table" or s.kind in _ADDING]
     if not kinds or not building:
         return
     taken = names_shared_across_tables(connection)
     for step in building:
         if step.kind == "create_table":
-            names = _names(desired[step.table], kinds)
+            record = desired[step.table]
+            picked = backend.names_the_server_picks(step.table, record)
+            names = [name for name in _names(record, kinds) if name not in picked]
         elif step.item_kind in kinds and step.desired:
             names = [step.desired.get("name")]
         else:

@@ -72,6 +72,11 @@ class Backend:
 
         return foreign_keys_generic(connection, targets)
 
+    def names_the_server_picks(self, table: str, record: Record) -> set[str]:
+        """The names in ``record`` (a table to create) that the server
+        chooses itself, and makes free of a clash (name_clashes)."""
+        return set()
+
     def lock_budget(self, connection: BaseDatabaseWrapper) -> int | None:
         """How many relations one transaction may lock (lock_budget); None:
         no limit to mind."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ...diff import Step
     from ...plan import RecreatePlan
     from ...report import Reporter
+    from ...snapshot import Record
     from ...sync import SyncContext
 
 
@@ -37,6 +38,9 @@ class PostgreSQLBackend(Backend):
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
         return catalog.foreign_keys_into(connection, targets)
+
+    def names_the_server_picks(self, table: str, record: Record) -> set[str]:
+        return catalog.names_the_server_picks(table, record)
 
     def lock_budget(self, connection: BaseDatabaseWrapper) -> int:
         return lock_budget.budget(connection)

@@ -43,3 +43,25 @@ SHARED_NAMES_SQL = """
         JOIN pg_class t ON t.oid = x.indrelid
         WHERE i.relnamespace = current_schema()::regnamespace
     """
+
+
+def names_the_server_picks(table: str, record: dict) -> set[str]:
+    """CREATE TABLE names its primary key and its columns' UNIQUE (as
+    Django writes them, inline) itself: ``<table>_pkey``, ``<table>_<column>_key``,
+    or with a number added where the name is taken (as after a RenameModel,
+    which keeps the old names)."""
+    picked = set()
+    key = record.get("primary_key") or {}
+    if _server_named(key.get("name") or "", [table], "pkey"):
+        picked.add(key["name"])
+    for unique in record.get("uniques") or []:
+        if _server_named(unique.get("name") or "", [table, *unique.get("columns", [])], "key"):
+            picked.add(unique["name"])
+    return picked
+
+
+def _server_named(name: str, parts: list[str], label: str) -> bool:
+    # PostgreSQL's makeObjectName: the parts joined by "_", cut to fit 63
+    # bytes, then "_" and the label.
+    stem = "_".join(parts)
+    return name.endswith("_" + label) and stem.startswith(name[: -len(label) - 1])
