@@ -35,6 +35,7 @@ from django.db.migrations.state import ModelState, ProjectState
 from . import hints as hints_module
 from .exceptions import LabelError
 from .hints import Hints
+from .migration_sql import runs_more_than_objects
 from .unrecorded import History
 
 
@@ -86,13 +87,7 @@ def add_history_hints(
 
 
 def _unapplied_events(connection, history: History) -> list[_Event]:
-    on_disk, recorded = history.on_disk, history.recorded
-    # An app with no row at all: where its tables stand is not known from history.
-    behind = {
-        label
-        for label, names in on_disk.items()
-        if recorded.get(label) and not names <= recorded[label]
-    }
+    behind = history.behind
     if not behind:
         return []
     loader = MigrationLoader(connection, ignore_no_migrations=True)
@@ -105,7 +100,8 @@ def _unapplied_events(connection, history: History) -> list[_Event]:
         migration = loader.graph.nodes[key]
         for operation in migration.operations:
             if key[0] in behind:
-                events.extend(_events_of(operation, f"{key[0]}.{key[1]}", key[0], state))
+                name = f"{key[0]}.{key[1]}"
+                events.extend(_events_of(connection, operation, name, key[0], state))
             operation.state_forwards(key[0], state)
     return events
 
@@ -128,7 +124,7 @@ def _state_at_applied(loader: MigrationLoader, applied: set) -> ProjectState:
     return state
 
 
-def _events_of(operation, migration: str, app: str, state: ProjectState) -> list[_Event]:
+def _events_of(connection, operation, migration: str, app: str, state) -> list[_Event]:
     if isinstance(operation, operations.RenameModel):
         old_state = state.models.get((app, operation.old_name_lower))
         old_table = _table_of(old_state, app, operation.old_name_lower)
@@ -143,10 +139,20 @@ def _events_of(operation, migration: str, app: str, state: ProjectState) -> list
         ]  # fmt: skip
     if isinstance(operation, operations.RemoveField):
         return [_Event(migration, app, "remove_field", operation.model_name_lower, operation.name)]
-    if isinstance(operation, operations.RunPython | operations.RunSQL):
-        runs = operation.code if isinstance(operation, operations.RunPython) else operation.sql
-        noop = (operations.RunPython.noop, operations.RunSQL.noop)
-        return [] if runs in noop else [_Event(migration, app, "code", "")]
+    if isinstance(operation, operations.RunPython):
+        noop = operation.code is operations.RunPython.noop
+        return [] if noop else [_Event(migration, app, "code", "")]
+    if isinstance(operation, operations.RunSQL):
+        # What makes schema objects is run (migration_sql); the rest is not.
+        runs = runs_more_than_objects(connection, operation)
+        return [_Event(migration, app, "code", "")] if runs else []
+    if isinstance(operation, operations.SeparateDatabaseAndState):
+        return [
+            event
+            for inner in operation.database_operations
+            for event in _events_of(connection, inner, migration, app, state)
+            if event.kind == "code"
+        ]
     if isinstance(operation, operations.DeleteModel | operations.CreateModel):
         kind = "delete_model" if isinstance(operation, operations.DeleteModel) else "create_model"
         return [_Event(migration, app, kind, operation.name_lower)]

@@ -32,6 +32,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
 
+from .backends import backend_or_generic
+
 # A name as SQL spells it: bare, "quoted", `quoted` or [quoted], maybe schema-qualified.
 _NAME = r"""(?:[\w$]+|"[^"]+"|`[^`]+`|\[[^\]]+\])"""
 _QUALIFIED = rf"(?:{_NAME}\s*\.\s*)?(?P<{{group}}>{_NAME})"
@@ -94,14 +96,20 @@ def object_statements(
     wanted = set(app_labels)
     loader = MigrationLoader(None, ignore_no_migrations=True)
     found: list[ObjectStatement] = []
-    for app, name in _forwards_plan(loader, wanted):
-        migration = loader.graph.nodes[(app, name)]
-        for operation in _database_operations(migration.operations):
-            for sql in _statements(connection, operation):
-                statement = _classify(f"{app}.{name}", sql)
-                if statement is not None:
-                    found.append(statement)
+    for key in _forwards_plan(loader, wanted):
+        found.extend(_object_statements_of(connection, loader, key))
     return found
+
+
+def _object_statements_of(
+    connection: BaseDatabaseWrapper, loader: MigrationLoader, key: tuple[str, str]
+) -> Iterator[ObjectStatement]:
+    migration = loader.graph.nodes[key]
+    for operation in _database_operations(migration.operations):
+        for sql in _statements(connection, operation):
+            statement = _classify(f"{key[0]}.{key[1]}", sql)
+            if statement is not None:
+                yield statement
 
 
 def tables_made_by_sql(statements: Iterable[ObjectStatement]) -> set[str]:
@@ -126,6 +134,25 @@ def statements_for(statements: list[ObjectStatement], created: set[str]) -> list
             made.add(statement.name)
     # An extension only for the objects that may need it (a trigram index).
     return chosen if any(s.kind != "extension" for s in chosen) else []
+
+
+def _index_names(snapshot: dict) -> set[str]:
+    return {
+        item["name"]
+        for record in snapshot.values()
+        for kind in ("indexes", "uniques")
+        for item in record.get(kind) or []
+        if item.get("name")
+    }
+
+
+def _trigger_names(connection: BaseDatabaseWrapper) -> set[str]:
+    sql = backend_or_generic(connection).trigger_names_sql
+    if not sql:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {name for (name,) in cursor.fetchall()}
 
 
 def _forwards_plan(loader: MigrationLoader, apps: set[str]) -> list[tuple[str, str]]:
@@ -158,6 +185,16 @@ def _statements(connection: BaseDatabaseWrapper, operation: operations.RunSQL) -
     return statements
 
 
+def runs_more_than_objects(connection: BaseDatabaseWrapper, operation: operations.RunSQL) -> bool:
+    """Whether ``operation`` runs SQL autoupdate does not (data, a type
+    change...): not all of it makes or removes schema objects."""
+    sql = operation.sql
+    items = [sql] if isinstance(sql, str) else list(sql)
+    if any(isinstance(item, list | tuple) for item in items):
+        return True  # a statement with parameters: data
+    return any(_classify("", statement) is None for statement in _statements(connection, operation))
+
+
 def _classify(migration: str, sql: str) -> ObjectStatement | None:
     for kind, pattern in _STATEMENTS:
         match = pattern.match(sql)
@@ -177,17 +214,22 @@ def _unquoted(name: str | None) -> str:
     return name[1:-1] if name[0] in '"`[' else name
 
 
-def with_migration_sql(steps: list, connection: BaseDatabaseWrapper, chosen) -> list:
-    """autoupdate: the plan, with what the apps' migrations make with SQL on
-    the tables it creates run after them (one step), and a table the history
-    makes with SQL made by it instead of from the model."""
+def with_migration_sql(
+    steps: list, connection: BaseDatabaseWrapper, chosen, history=None, live=None
+) -> list:
+    """autoupdate: the plan, with what the apps' migrations make with SQL run
+    after it (one step): on the tables it creates, what a fresh ``migrate``
+    makes on them; on the tables there (``live``) of an app whose records are
+    behind its files (``history``), what its unapplied migrations make. A
+    table the history makes with SQL is made by it instead of from the model."""
     from .diff import Step  # diff -> scratch -> backends: loaded once the package is
 
     created = {step.table for step in steps if step.kind == "create_table"}
-    if not created:
-        return steps
     models = [m for m in chosen if m._meta.db_table in created]
-    statements = for_created_tables(connection, models, created)
+    statements = for_created_tables(connection, models, created) if created else []
+    if history is not None and live:
+        existing = {table: record for table, record in live.items() if table not in created}
+        statements += for_unapplied_migrations(connection, history.behind, existing)
     if not statements:
         return steps
     by_sql = tables_made_by_sql(statements)
@@ -197,6 +239,40 @@ def with_migration_sql(steps: list, connection: BaseDatabaseWrapper, chosen) -> 
     detail = f"{len(statements)} statement(s) of {migrations}"
     extra = {"statements": statements, "skipped": []}
     return [*steps, Step("run_migration_sql", ", ".join(tables), detail=detail, extra=extra)]
+
+
+def for_unapplied_migrations(
+    connection: BaseDatabaseWrapper, apps_behind: set[str], existing: dict
+) -> list[ObjectStatement]:
+    """What the unapplied migrations of ``apps_behind`` make with SQL on the
+    tables ``existing`` (table -> snapshot record), as ``migrate`` would run
+    it there: an index the table already has (by name) is not made again, and
+    a drop is of an index it has or one made here."""
+    apps = {app for app in apps_behind if _mentions_run_sql(app)}
+    if not apps:
+        return []
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    applied = set(loader.applied_migrations or {})
+    there = _index_names(existing) | _trigger_names(connection)
+    chosen: list[ObjectStatement] = []
+    for key in _forwards_plan(loader, apps):
+        if key in applied:
+            continue
+        for statement in _object_statements_of(connection, loader, key):
+            if statement.kind == "extension":
+                chosen.append(statement)
+            elif statement.kind == "drop" and statement.name in there:
+                there.discard(statement.name)
+                chosen.append(statement)
+            elif (
+                statement.kind == "create"
+                and statement.table in existing
+                and statement.name not in there
+            ):
+                there.add(statement.name)
+                chosen.append(statement)
+    # An extension only for the objects that may need it (a trigram index).
+    return chosen if any(s.kind != "extension" for s in chosen) else []
 
 
 def run_in_editor(editor, statements: list[ObjectStatement]) -> list[str]:

@@ -39,6 +39,8 @@ def plan_as_json(plan) -> dict:
         "kept_not_declared": plan.kept,
         # Unapplied migrations whose changes are in the database (see unrecorded.py).
         "unrecorded_migrations": [f"{app}.{name}" for app, name in plan.unrecorded.keys],
+        # Unapplied migrations left to migrate, by app: why.
+        "left_to_migrate": dict(sorted(plan.unrecorded.left.items())),
         "steps": [
             {
                 "kind": step.kind,

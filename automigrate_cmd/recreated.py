@@ -65,17 +65,32 @@ def is_recreation(step: Step) -> bool:
 
 
 def name_unapplied_code(steps: list[Step], hints: Hints, chosen: list[type[models.Model]]) -> None:
-    """A step refused on a table of an app whose unapplied migrations run
-    code (wagtailembeds' ``0007_populate_hash`` computes the values of the
-    new unique column) says so, once per app: ``migrate`` runs that code."""
+    """Once per app whose unapplied migrations run code autoupdate does not
+    run (a ``RunPython``; ``RunSQL`` beyond what ``migration_sql`` makes):
+    ``migrate`` runs that code. A step refused there says so (wagtailembeds'
+    ``0007_populate_hash`` computes the values of the new unique column).
+    Otherwise the app's first step announces it as a loss, under the
+    data-loss rules: what the code would write (a data migration's values)
+    is not written, and ``migrate`` cannot run it afterwards, on a schema
+    that is already past it."""
     app_of = {table: model._meta.app_label for model in chosen for table in tables_of(model)}
     named: set[str] = set()
     for step in steps:
         app = app_of.get(step.table, "")
         if step.impossible and app in hints.unapplied_code and app not in named:
             named.add(app)
-            migrations = ", ".join(hints.unapplied_code[app])
-            step.impossible += (
-                f" ({app}'s unapplied migrations {migrations} run code autoupdate does not run: "
-                f"run python manage.py migrate {app} first, then autoupdate)"
-            )
+            step.impossible += f" ({_unapplied_code(hints, app)})"
+    for step in steps:
+        app = app_of.get(step.table, "")
+        if app in hints.unapplied_code and app not in named:
+            named.add(app)
+            what = _unapplied_code(hints, app, " (what it writes would not be written)")
+            step.loss = f"{step.loss}; {what}" if step.loss else what
+
+
+def _unapplied_code(hints: Hints, app: str, consequence: str = "") -> str:
+    migrations = ", ".join(hints.unapplied_code[app])
+    return (
+        f"{app}'s unapplied migrations {migrations} run code autoupdate does not run"
+        f"{consequence}: run python manage.py migrate {app} first, then autoupdate"
+    )

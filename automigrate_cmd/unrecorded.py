@@ -90,6 +90,17 @@ class History:
     def all_recorded(self) -> bool:
         return all(names <= self.recorded.get(app, set()) for app, names in self.on_disk.items())
 
+    @property
+    def behind(self) -> set[str]:
+        """The apps whose records are behind their files: some migrations
+        applied, not all (an app with no row: where its tables stand is not
+        known from the history)."""
+        return {
+            label
+            for label, names in self.on_disk.items()
+            if self.recorded.get(label) and not names <= self.recorded[label]
+        }
+
 
 def read_history(
     connection: BaseDatabaseWrapper, chosen: list[type[models.Model]], present: set[str]
@@ -208,7 +219,10 @@ def _already_in_database(loader: MigrationLoader, labels: set[str]) -> Unrecorde
         runs_code = {key for key in pending if not _schema_only(loader, key)}
         if runs_code:
             names = ", ".join(sorted(name for _, name in runs_code))
-            found.left[label] = f"{names} run code or SQL whose effect cannot be checked"
+            found.left[label] = (
+                f"{names} run code or SQL whose effect cannot be checked "
+                f"(autoupdate does not run it): run python manage.py migrate {label}"
+            )
         eligible |= pending - runs_code
     keys = _with_dependencies_met(loader, eligible, applied)
     for app, name in sorted(eligible - keys):

@@ -226,7 +226,7 @@ def _record_unrecorded(plan: SyncPlan, connection, report: Reporter) -> None:
             "  Recorded as applied (their changes are already in the database): " + ", ".join(names)
         )
     for line in unrecorded.left_lines(plan.unrecorded):
-        report.line(line, level=2)
+        report.line(line)
 
 
 def _refuse_impossible(plan: SyncPlan) -> None:
@@ -350,7 +350,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
                 connection, chosen, steps, live, desired
             )
         steps = _in_order(drop_steps(gone) + recreation_steps(hints) + steps)
-        steps = with_migration_sql(steps, connection, chosen)
+        steps = with_migration_sql(steps, connection, chosen, history, live)
         # The classes to build from are only needed when there is work to do.
         models_by_table = (
             _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}

@@ -90,19 +90,11 @@ FILLED = {"int": 99, "big": 99, "char20": "filled", "char40": "filled", "text": 
 # What the generation leaves out because autoupdate gets it wrong today: each
 # entry is the bug and its regression test (xfail(strict=True), at the end).
 GAPS = {
-    "sql_index_on_existing_table": (
-        "an unapplied migration's RunSQL index on a table that exists at the split is not "
-        "made by autoupdate, which applies the rest of the plan (or finds the schema in sync) "
-        "and exits 0 without naming the migration: migration_sql runs the history's SQL only "
-        "on tables the run creates; test_run_sql_index_of_an_unapplied_migration_on_an_"
-        "existing_table"
-    ),
-    "fill_unnamed": (
-        "an unapplied migration's RunPython that fills a column is not run by autoupdate, "
-        "which applies a plan that needs no value from it and exits 0 without naming the "
-        "migration (the code is named only in a refused step): the rows keep their values "
-        "where migrate has the filled ones; test_run_python_fill_of_an_unapplied_migration_"
-        "is_not_named"
+    "sql_index_renamed_after": (
+        "an unapplied migration's RunSQL index on a table (or column) that a later unapplied "
+        "migration renames is not made: autoupdate runs the statement after the plan, where "
+        "the table has its last name, and the statement names it as it was then (the SQL "
+        "is not rewritten); test_run_sql_index_of_a_table_renamed_later"
     ),
     "column_readded": (
         "a column the unapplied history removes, whose name a later field takes, is taken "
@@ -112,13 +104,6 @@ GAPS = {
         "refused the same way (hints.resolve drops the rename, as the live table has a title "
         "column) where migrate renames size over it; test_field_removed_and_added_again_as_"
         "another_type, test_field_renamed_into_the_name_of_a_removed_one"
-    ),
-    "pkey_name_of_renamed_table": (
-        "PostgreSQL: a model created with the name a RenameModel left (Page renamed to Memo "
-        "keeps its constraint livingapp_page_pkey; a new Page comes) is refused up front, "
-        "'the name livingapp_page_pkey is taken by ... livingapp_memo (a renamed model?)', "
-        "where migrate's CREATE TABLE succeeds (PostgreSQL names the new primary key "
-        "livingapp_page_pkey1 itself); test_new_model_with_the_name_a_renamed_one_left"
     ),
 }
 
@@ -177,7 +162,6 @@ class History:
     # (migration number, model uid, field uid) of each RunSQL index
     sql_indexes: list[tuple[int, str, str]] = field(default_factory=list)
     counter: int = 0
-    renamed_from: set[str] = field(default_factory=set)  # model names RenameModel left
     at_split: tuple[Model, ...] | None = None  # the models at the split (None: the final ones)
 
     def next(self, prefix: str) -> str:
@@ -321,8 +305,6 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
         if len(state) >= 2:
             return None
         model = replace(new_model(draw, history, state), born=number)
-        if vendor == "postgresql" and model.name in history.renamed_from:
-            return None  # GAPS["pkey_name_of_renamed_table"]
         state[model.uid] = model
         return kind, create_model_code(model), []
     if not state:
@@ -330,6 +312,9 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
     model = state[draw(st.sampled_from(sorted(state)))]
     lower = model.name.lower()
     sql_indexed = {fuid for _n, muid, fuid in history.sql_indexes if muid == model.uid}
+    unapplied_sql_indexed = {
+        fuid for n, muid, fuid in history.sql_indexes if muid == model.uid and n >= history.split
+    }
     if vendor == "sqlite" and sql_indexed and kind in SQLITE_REMAKES:
         return None
     if kind.startswith("add_field"):
@@ -370,6 +355,8 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
         if kind == "rename_field":
             if meta_indexed:
                 return None
+            if number >= history.split and target.uid in unapplied_sql_indexed:
+                return None  # GAPS["sql_index_renamed_after"]
             taken = {f.name for f in model.fields}
             name = draw(st.sampled_from([n for n in FIELD_NAMES if n not in taken]))
             split_model = next((m for m in history.at_split or () if m.uid == model.uid), None)
@@ -382,8 +369,6 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
             state[model.uid] = replace(model, fields=fields)
             return kind, f"migrations.RenameField({lower!r}, {target.name!r}, {name!r})", []
         if kind == "run_python":
-            if number >= history.split:
-                return None  # GAPS["fill_unnamed"]
             function = history.next("fill_")
             code = (
                 f"def {function}(apps, schema_editor):\n"
@@ -407,10 +392,11 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
         code = f"migrations.AlterField({lower!r}, {target.name!r}, {changed.code(one_off)}{extra})"
         return kind, code, []
     if kind == "rename_model":
+        if number >= history.split and unapplied_sql_indexed:
+            return None  # GAPS["sql_index_renamed_after"]
         taken = {m.name for m in state.values()}
         name = draw(st.sampled_from([n for n in MODEL_NAMES if n not in taken]))
         state[model.uid] = replace(model, name=name)
-        history.renamed_from.add(model.name)
         return kind, f"migrations.RenameModel({model.name!r}, {name!r})", []
     if kind == "recreate_model":
         if sql_indexed:  # the table goes with its index: the history's bookkeeping is simpler
@@ -432,8 +418,6 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
         )
         index = f"models.Index(fields=[{target.name!r}], name={name!r})"
         return kind, f"migrations.AddIndex({lower!r}, {index})", []
-    if number >= history.split and model.born < history.split:
-        return None  # on a table there at the split: GAPS["sql_index_on_existing_table"]
     state[model.uid] = replace(model, fields=fields)
     history.sql_indexes.append((number, model.uid, target.uid))
     sql = index_sql(vendor, name, model.table, target.name)
@@ -449,11 +433,6 @@ def fill_then_require(draw, history: History, model: Model, state, number: int):
     if not nullable or (history.vendor == "sqlite" and model_has_sql_index(history, model)):
         return None
     target = draw(st.sampled_from(nullable))
-    if number >= history.split:
-        split_model = next((m for m in history.at_split or () if m.uid == model.uid), None)
-        old = split_model.field(target.name) if split_model else None
-        if old is not None and old.uid == target.uid and not old.null:
-            return None  # its rows hold values at the split: GAPS["fill_unnamed"]
     function = history.next("fill_")
     code = (
         f"def {function}(apps, schema_editor):\n"
@@ -737,8 +716,10 @@ def judge(history: History) -> str:
         raise Failure("schema differs from migrate's", "; ".join(differences))
     said_columns, said_tables = announced(losses)
     # What an unapplied RunPython wrote may differ only where autoupdate named
-    # the code (on success it does not: GAPS["fill_unnamed"]).
-    named = f"run python manage.py migrate {APP} first" in out["stdout"] + out["stderr"]
+    # the code.
+    # Named in a loss (the plan applied: migrate cannot run it after) or,
+    # in sync, as left to migrate (which still can).
+    named = f"run python manage.py migrate {APP}" in out["stdout"] + out["stderr"]
     unapplied_fills = [f for f in history.fills if f[0] >= history.split]
     filled = final_columns(history, unapplied_fills) if named else set()
     kept, earlier = kept_columns(history)
@@ -848,8 +829,8 @@ TITLE = Field("f1", "title", "char20")
 NOTE = Model("m1", "Note", (TITLE,))
 
 
-@pytest.mark.xfail(strict=True, reason=GAPS["sql_index_on_existing_table"])
 def test_run_sql_index_of_an_unapplied_migration_on_an_existing_table():
+    """migration_sql ran the history's SQL only on the tables a run creates."""
     history = hand_history(
         [[create_model_code(NOTE)], [run_sql_index("hx_idx_1", "livingapp_note", "title")]],
         [["create_model"], ["run_sql_index"]],
@@ -859,8 +840,25 @@ def test_run_sql_index_of_an_unapplied_migration_on_an_existing_table():
     judge(history)
 
 
-@pytest.mark.xfail(strict=True, reason=GAPS["fill_unnamed"])
-def test_run_python_fill_of_an_unapplied_migration_is_not_named():
+@pytest.mark.xfail(strict=True, reason=GAPS["sql_index_renamed_after"])
+def test_run_sql_index_of_a_table_renamed_later():
+    memo = replace(NOTE, name="Memo", fields=(replace(TITLE, indexed=True),))
+    history = hand_history(
+        [
+            [create_model_code(NOTE)],
+            [run_sql_index("hx_idx_1", "livingapp_note", "title")],
+            ["migrations.RenameModel('Note', 'Memo')"],
+        ],
+        [["create_model"], ["run_sql_index"], ["rename_model"]],
+        (memo,),
+        split=1,
+    )
+    judge(history)
+
+
+def test_run_python_fill_of_an_unapplied_migration_is_named():
+    """The plan applied, needing no value from the code, and did not say
+    that the code was not run: now it is a loss of its own."""
     fill = (
         "def fill_1(apps, schema_editor):\n"
         "    apps.get_model('livingapp', 'Note').objects.update(title='filled')"
@@ -1045,10 +1043,10 @@ def test_field_renamed_into_the_name_of_a_removed_one():
     judge(history)
 
 
-@pytest.mark.xfail(
-    condition=vendor() == "postgresql", strict=True, reason=GAPS["pkey_name_of_renamed_table"]
-)
 def test_new_model_with_the_name_a_renamed_one_left():
+    """PostgreSQL: Note renamed to Memo keeps livingapp_note_pkey; the new
+    Note's CREATE TABLE gets livingapp_note_pkey1 from the server, and the
+    name-clash check refused it up front."""
     memo = replace(NOTE, name="Memo")
     page = Model("m2", "Note", (Field("f2", "body", "int"),), born=2)
     history = hand_history(

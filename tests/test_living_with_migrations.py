@@ -75,7 +75,9 @@ def forget_app() -> None:
     with connection.cursor() as cursor:
         for table in ("livingapp_note", "livingapp_memo"):  # Memo: tests/test_history_hints.py
             cursor.execute(f"DROP TABLE IF EXISTS {qn(table)}")
-        cursor.execute(f"DELETE FROM {qn(desired_cache.TABLE)} WHERE model LIKE 'livingapp.%%'")
+        if desired_cache.TABLE in connection.introspection.table_names(cursor):
+            # A run that was refused may not have made it.
+            cursor.execute(f"DELETE FROM {qn(desired_cache.TABLE)} WHERE model LIKE 'livingapp.%%'")
         cursor.execute("DELETE FROM django_migrations WHERE app = %s", [APP])
         cursor.execute(
             "DELETE FROM auth_permission WHERE content_type_id IN "
@@ -185,9 +187,10 @@ def test_a_data_migration_is_left_to_migrate_and_what_precedes_it_recorded(app_d
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO livingapp_note (text, colour) VALUES ('a', 'red')")
 
-    out = ok(manage(app_dir, "autoupdate", APP, "-v", "2"))
+    out = ok(manage(app_dir, "autoupdate", APP))
     assert RECORDED + "livingapp.0002_note_colour" in out
     assert "livingapp: migrations left to `migrate`: 0003_fill run code" in out
+    assert "(autoupdate does not run it): run python manage.py migrate livingapp" in out
     assert recorded() == {"0001_initial", "0002_note_colour"}
 
     migrate = ok(manage(app_dir, "migrate", APP))

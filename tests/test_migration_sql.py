@@ -141,6 +141,31 @@ def test_automigrate_and_autoupdate_build_what_migrate_builds_with_run_sql(app: 
     assert "matches the models" in checked, checked
 
 
+def test_autoupdate_of_a_database_behind_makes_what_the_unapplied_migrations_make(app: Path):
+    """A database at 0001 with rows (a copy of production, say), 0002 and 0003
+    unapplied: their SQL makes on the existing table what migrate makes."""
+    start_app(app, AT_0001)
+    write_later_migrations(app)
+    ok(manage(app, "migrate", APP))
+    by_migrate = livingapp_schema()
+    forget_livingapp_tables()
+    ok(manage(app, "migrate", APP, "0001"))
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO livingapp_note (title, body) VALUES ('kept', 'row')")
+
+    planned = ok(manage(app, "autoupdate", APP, "--dry-run"))
+    assert "Run migration sql livingapp_note: " in planned, planned
+    updated = ok(manage(app, "autoupdate", APP, "--noinput", "--accept-data-loss"))
+    assert "Skipped, it no longer fits the models: livingapp.0002_objects:" in updated, updated
+    assert diff_schemas(by_migrate, livingapp_schema(), labels=("migrate", "autoupdate")) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title, body FROM livingapp_note")
+        assert list(cursor.fetchall()) == [("kept", "row")]
+    # What it made is there: not made again, and nothing else to do.
+    checked = ok(manage(app, "autoupdate", APP, "--check"))
+    assert "matches the models" in checked, checked
+
+
 SEARCH_MODELS = (
     NOW
     + """

@@ -56,6 +56,9 @@ class Backend:
     # table (name_clashes), and the query of those names with their tables.
     shared_name_kinds: ClassVar[tuple[str, ...]] = ()
     shared_names_sql: ClassVar[str] = ""
+    # The query of the names of the triggers there (migration_sql: one an
+    # unapplied migration makes is not made twice); "": none are known.
+    trigger_names_sql: ClassVar[str] = ""
     # The column type of a long text (desired_cache's payload).
     long_text_type: ClassVar[str] = "text"
     # Every foreign key needs an index of its own, which the server keeps

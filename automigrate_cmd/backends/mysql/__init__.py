@@ -39,6 +39,7 @@ class MySQLBackend(Backend):
     row_counts_module = row_counts
     refuses_long_names = True
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
+    trigger_names_sql = catalog.TRIGGER_NAMES_SQL
     long_text_type = "longtext"
     foreign_keys_need_indexes = True
     step_appliers = steps.APPLIERS

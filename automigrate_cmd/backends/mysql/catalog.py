@@ -35,3 +35,8 @@ SHARED_NAMES_SQL = """
         SELECT CONSTRAINT_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
         WHERE CONSTRAINT_SCHEMA = DATABASE()
     """
+
+# The triggers there (migration_sql).
+TRIGGER_NAMES_SQL = """
+        SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
+    """

@@ -35,6 +35,7 @@ class PostgreSQLBackend(Backend):
     shortens_long_names = True
     merges_round_trips = restores_references = True
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
+    trigger_names_sql = catalog.TRIGGER_NAMES_SQL
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
         return catalog.foreign_keys_into(connection, targets)

@@ -65,3 +65,10 @@ def _server_named(name: str, parts: list[str], label: str) -> bool:
     # bytes, then "_" and the label.
     stem = "_".join(parts)
     return name.endswith("_" + label) and stem.startswith(name[: -len(label) - 1])
+
+
+# The triggers there (migration_sql).
+TRIGGER_NAMES_SQL = """
+        SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
+    """

@@ -37,6 +37,7 @@ class SQLiteBackend(Backend):
     row_counts_module = row_counts
     char_length_function = "LENGTH"
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
+    trigger_names_sql = catalog.TRIGGER_NAMES_SQL
     editor_refuses_transactions = True
     step_appliers = steps.APPLIERS
 

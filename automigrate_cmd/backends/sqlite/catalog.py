@@ -26,3 +26,6 @@ def foreign_keys_into(connection: BaseDatabaseWrapper, targets: set[str]) -> lis
 # Index names are the database's (a unique constraint's index too): name_clashes.
 SHARED_NAME_KINDS = ("uniques", "indexes")
 SHARED_NAMES_SQL = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
+
+# The triggers there (migration_sql).
+TRIGGER_NAMES_SQL = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
