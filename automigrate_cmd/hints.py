@@ -83,6 +83,10 @@ class Hints:
     # App label -> its unapplied migrations with code autoupdate does not run
     # (RunPython, RunSQL): named where a step is refused (migrate may do it).
     unapplied_code: dict[str, list[str]] = field(default_factory=dict)
+    # Columns an unapplied migration removes and makes again (a RemoveField
+    # then an AddField of that name): (table, column) -> what the history does.
+    # A refused step there says so (migrate drops the column's values).
+    readded: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def old_name(self, table: str, column: str | None = None) -> tuple[str, str | None]:
         """Where a table (and column) of the plan is in the live database now."""

@@ -46,7 +46,8 @@ class _Event:
     migration: str  # "app.0005_rename_desc"
     app: str
     # "rename_model", "rename_field", "default", "delete_model", "create_model",
-    # "remove_field", "code" (a RunPython or RunSQL: what autoupdate does not run)
+    # "remove_field", "add_field", "code" (a RunPython or RunSQL: what
+    # autoupdate does not run)
     kind: str
     model: str  # the model's name (lower case) when the migration runs
     old: str = ""  # rename_model/rename_field: the old name
@@ -77,6 +78,9 @@ def add_history_hints(
         _add_default(hints, event, events, connection, chosen)
     for event in _recreations(events):
         _add_recreation(hints, event, events, connection, chosen)
+    for index, event in enumerate(events):
+        if event.kind == "remove_field":
+            _add_readded_column(hints, events, index, connection, chosen)
     for event in (e for e in events if e.kind == "code"):
         names = hints.unapplied_code.setdefault(event.app, [])
         if event.migration not in names:
@@ -157,18 +161,23 @@ def _events_of(connection, operation, migration: str, app: str, state) -> list[_
         kind = "delete_model" if isinstance(operation, operations.DeleteModel) else "create_model"
         return [_Event(migration, app, kind, operation.name_lower)]
     if isinstance(operation, operations.AddField | operations.AlterField):
+        added = []
+        if isinstance(operation, operations.AddField):
+            added = [_Event(migration, app, "add_field", operation.model_name_lower,
+                            new=operation.name)]  # fmt: skip
         if not operation.field.has_default():
-            return []
+            return added
         # A kept default counts where the rows get it: when AddField adds the
         # column (a later migration may drop or change the default).
         kept = operation.preserve_default
         if kept and (
             isinstance(operation, operations.AlterField) or callable(operation.field.default)
         ):
-            return []
+            return added
         return [
+            *added,
             _Event(migration, app, "default", operation.model_name_lower,
-                   new=operation.name, value=operation.field.default, kept=kept)
+                   new=operation.name, value=operation.field.default, kept=kept),
         ]  # fmt: skip
     return []
 
@@ -295,6 +304,42 @@ def _add_default(hints: Hints, event: _Event, events, connection, chosen) -> Non
         hints, model_field, value, f"{value!r} (from {event.migration})", connection
     )
     hints.sources[column] = event.migration
+
+
+def _add_readded_column(hints: Hints, events: list[_Event], index: int, connection, chosen):
+    """A field removed and then added again under its name (or another field
+    renamed into it): ``migrate`` drops its column and its values. Noted, for
+    a step the new field's column refuses to say so (``Hints.readded``)."""
+    removed = events[index]
+    for position, later, model, name in _following_at(events, index, removed.model, removed.old):
+        comes_back = later.kind in ("add_field", "rename_field") and later.new == name
+        if later.model != model or not comes_back:
+            continue
+        model_name = _model_name_after(events, position, model, later.app)
+        field_name = _field_name_after(events, position, model, name)
+        try:
+            model_class = hints_module._model(
+                f"{later.app}.{model_name}", connection.alias, chosen, ""
+            )
+            column = model_class._meta.get_field(field_name).column
+        except (LabelError, LookupError, FieldDoesNotExist):
+            return  # the models disagree: not used
+        table = hints_module.stored_name(connection, model_class._meta.db_table)
+        again = "adds it again" if later.kind == "add_field" else f"renames {later.old} into it"
+        if later.migration != removed.migration:
+            again = f"{later.migration} {again}"
+        why = f"{removed.migration} removes the field {removed.old} and {again}"
+        hints.readded.setdefault((table, hints_module.stored_name(connection, column)), why)
+        return
+
+
+def _following_at(events: list[_Event], index: int, model: str, field_name: str):
+    """``_following``, with each event's position in ``events``."""
+    positions = (p for p in range(index + 1, len(events)) if events[p].app == events[index].app)
+    for position, (later, model_then, name_then) in zip(
+        positions, _following(events, index, model, field_name), strict=True
+    ):
+        yield position, later, model_then, name_then
 
 
 def _recreations(events: list[_Event]) -> list[_Event]:

@@ -80,12 +80,31 @@ def name_unapplied_code(steps: list[Step], hints: Hints, chosen: list[type[model
         if step.impossible and app in hints.unapplied_code and app not in named:
             named.add(app)
             step.impossible += f" ({_unapplied_code(hints, app)})"
+    _name_readded_columns(steps, hints, app_of, named)
     for step in steps:
         app = app_of.get(step.table, "")
         if app in hints.unapplied_code and app not in named:
             named.add(app)
             what = _unapplied_code(hints, app, " (what it writes would not be written)")
             step.loss = f"{step.loss}; {what}" if step.loss else what
+
+
+def _name_readded_columns(steps: list[Step], hints: Hints, app_of: dict, named: set) -> None:
+    """A step refused on a column the unapplied history removes and makes
+    again (its values cannot become the new field's) says what migrate does."""
+    for step in steps:
+        app = app_of.get(step.table, "")
+        readded = [
+            why
+            for (table, column), why in sorted(hints.readded.items())
+            if table == step.table and (column == step.name or step.kind == "rebuild_table")
+        ]
+        if step.impossible and readded and app not in named:
+            named.add(app)
+            step.impossible += (
+                f" ({'; '.join(readded)}, which drops its values: "
+                f"run python manage.py migrate {app} first, then autoupdate)"
+            )
 
 
 def _unapplied_code(hints: Hints, app: str, consequence: str = "") -> str:

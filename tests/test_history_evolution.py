@@ -102,8 +102,10 @@ GAPS = {
         "integer) is refused as a retype ('2 values do not convert') where migrate drops the "
         "column and adds an empty one; RemoveField title then RenameField size -> title is "
         "refused the same way (hints.resolve drops the rename, as the live table has a title "
-        "column) where migrate renames size over it; test_field_removed_and_added_again_as_"
-        "another_type, test_field_renamed_into_the_name_of_a_removed_one"
+        "column) where migrate renames size over it. The refusal says what the history does "
+        "and to run migrate first (Hints.readded), but the history is not reached; "
+        "test_field_removed_and_added_again_as_another_type, "
+        "test_field_renamed_into_the_name_of_a_removed_one"
     ),
 }
 

@@ -259,3 +259,30 @@ def test_a_refused_step_names_the_unapplied_migration_code_that_migrate_would_ru
     ok(manage(tmp_path, "migrate", APP))
     checked = ok(manage(tmp_path, "autoupdate", APP, "--check"))
     assert "matches the models" in checked, checked
+
+
+def test_a_refused_retype_of_a_column_the_history_removes_and_adds_again_says_so(
+    tmp_path: Path, forgetting
+):
+    """0002 removes title and adds an integer title: migrate drops the
+    column's values; autoupdate (which would convert them, and cannot)
+    refuses, changes nothing, and says what the history does and what to run."""
+    start_with_two_notes(tmp_path)
+    package = tmp_path / APP
+    (package / "models.py").write_text(
+        AT_0001.replace("models.CharField(max_length=50)", "models.IntegerField(null=True)")
+    )
+    operations = (
+        'migrations.RemoveField("note", "title"), '
+        'migrations.AddField("note", "title", models.IntegerField(null=True))'
+    )
+    text = MIGRATION.format(parent="0001_initial", operation=operations)
+    (package / "migrations" / "0002_title_again.py").write_text(text)
+
+    refused = manage(tmp_path, "autoupdate", APP, "--noinput", "--accept-data-loss")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert (
+        "(livingapp.0002_title_again removes the field title and adds it again, which drops its "
+        "values: run python manage.py migrate livingapp first, then autoupdate)"
+    ) in refused.stderr, refused.stderr
+    assert note_columns_and_rows() == ({"id", "title", "desc"}, 2)
