@@ -103,13 +103,21 @@ def apply_renames(
             renamed[new] = renamed.pop(old)
             _rename_references(renamed, old, new)
             steps.append(Step("rename_table", new, detail=f"from {old}", extra={"old": old}))
-    for (table, new), old in sorted(column_renames.items()):
-        columns = renamed.get(table, {}).get("columns", {})
-        if old in columns and new not in columns:
-            columns[new] = columns.pop(old)
-            _rename_in_items(renamed[table], old, new)
-            _rename_references(renamed, table, table, old, new)
-            steps.append(Step("rename_column", table, new, f"from {old}", extra={"old": old}))
+    pending = sorted(column_renames.items())
+    while pending:  # a rename into a name another one frees comes after it
+        waiting = []
+        for (table, new), old in pending:
+            columns = renamed.get(table, {}).get("columns", {})
+            if old in columns and new in columns and any(o == new for _k, o in pending):
+                waiting.append(((table, new), old))
+            elif old in columns and new not in columns:
+                columns[new] = columns.pop(old)
+                _rename_in_items(renamed[table], old, new)
+                _rename_references(renamed, table, table, old, new)
+                steps.append(Step("rename_column", table, new, f"from {old}", extra={"old": old}))
+        if len(waiting) == len(pending):
+            break  # no rename frees their names: left out
+        pending = waiting
     return renamed, steps
 
 

@@ -87,6 +87,10 @@ class Hints:
     # then an AddField of that name): (table, column) -> what the history does.
     # A refused step there says so (migrate drops the column's values).
     readded: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Those of them the plan drops and adds again, as the history does, where
+    # keeping the values is refused: (table, column) -> the name the old
+    # column is renamed to, and dropped under (recreated.py).
+    readding: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def old_name(self, table: str, column: str | None = None) -> tuple[str, str | None]:
         """Where a table (and column) of the plan is in the live database now."""
@@ -374,3 +378,11 @@ def _field(model: type[models.Model], name: str, option: str) -> models.Field:
             f"{option}: {model._meta.label} has no field {name!r} with a column; it has: {names}."
         )
     return found
+
+
+def name_sources(renames: list, hints: Hints) -> None:
+    """A rename taken from an unapplied migration says which (migration_hints.py)."""
+    for step in renames:
+        key = (step.table, step.name) if step.kind == "rename_column" else step.table
+        if key in hints.sources:
+            step.detail += f" (as {hints.sources[key]} does)"

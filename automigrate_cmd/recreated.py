@@ -1,4 +1,4 @@
-"""Tables an unapplied migration deletes and creates again.
+"""Tables (and columns) an unapplied migration deletes and creates again.
 
 knox's ``0002`` is ``DeleteModel('AuthToken')`` then ``CreateModel`` with a
 new primary key: ``migrate`` drops the table, and its rows, and makes the new
@@ -8,6 +8,12 @@ data-loss rules) and a create, but only where the table cannot be brought to
 the models with its rows: a step there is refused (a new primary key, a new
 NOT NULL column nothing fills). Otherwise autoupdate keeps the rows, as it
 does for any table.
+
+A column works the same way (``RemoveField`` then ``AddField`` of that name,
+or a ``RenameField`` into it): where a step keeping its values is refused (a
+type they do not convert to), the old column is renamed out of the way and
+dropped (its values announced as lost), and the new field's column added,
+or the renamed one moved in.
 """
 
 from __future__ import annotations
@@ -113,3 +119,50 @@ def _unapplied_code(hints: Hints, app: str, consequence: str = "") -> str:
         f"{app}'s unapplied migrations {migrations} run code autoupdate does not run"
         f"{consequence}: run python manage.py migrate {app} first, then autoupdate"
     )
+
+
+def readd_refused_columns(steps: list[Step], hints: Hints, live) -> bool:
+    """Note the columns the history removes and makes again where a step of
+    the plan keeping them is refused; True if there are new ones (plan again)."""
+    found = False
+    for step in steps:
+        if not step.impossible:
+            continue
+        for table, column in hints.readded:
+            refused_here = column == step.name or step.kind == "rebuild_table"
+            if table == step.table and refused_here and (table, column) not in hints.readding:
+                taken = set(live.get(table, {}).get("columns", {}))
+                hints.readding[(table, column)] = _free_name(f"{column}__replaced", taken)
+                found = True
+    return found
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}{number}"
+    return candidate
+
+
+def without_readded(columns: dict[str, set[str]], hints: Hints) -> dict[str, set[str]]:
+    """The live columns as the renames see them: a column the plan drops and
+    adds again is not there (a rename into its name may take it)."""
+    gone = {table: {c for t, c in hints.readding if t == table} for table, _c in hints.readding}
+    return {table: names - gone.get(table, set()) for table, names in columns.items()}
+
+
+def rename_readded_columns(hints: Hints) -> None:
+    """Move each column the plan drops and adds again out of the way: the
+    diff then drops it under its new name and adds the new field's column."""
+    for (table, column), placeholder in hints.readding.items():
+        hints.column_renames[(table, placeholder)] = column
+
+
+def name_readded_renames(renames: list[Step], hints: Hints) -> None:
+    """A rename that moves a column out of the way says why."""
+    placeholders = {(t, p): (t, c) for (t, c), p in hints.readding.items()}
+    for step in renames:
+        key = placeholders.get((step.table, step.name))
+        if step.kind == "rename_column" and key:
+            step.detail += f" ({hints.readded[key]}: dropped below, with its values)"

@@ -30,7 +30,7 @@ from .databases import per_database
 from .declared_names import names_declared_by_history
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
 from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
-from .hints import Hints, parse_hints, resolve, set_default_value
+from .hints import Hints, name_sources, parse_hints, resolve, set_default_value
 from .link_tables import follow_retargeted_links
 from .locking import DEFAULT_TIMEOUT, schema_lock
 from .migration_hints import add_history_hints
@@ -40,9 +40,13 @@ from .plan_output import show_plan
 from .primary_keys import outside_references
 from .recreated import (
     mark_referenced_recreations,
+    name_readded_renames,
     name_unapplied_code,
+    readd_refused_columns,
     recreation_steps,
+    rename_readded_columns,
     tables_to_recreate,
+    without_readded,
 )
 from .removed import drop_steps, mark_referenced, removed_tables
 from .rendering import as_migrate_builds_them
@@ -316,10 +320,13 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
             add_history_hints(hints, connection, chosen, history)
             hints.history_read = True
         live = inspect_schema(connection, [*tables, *hints.tables_to_inspect()])
-        resolve(hints, present, {table: set(record["columns"]) for table, record in live.items()})
+        columns = {table: set(record["columns"]) for table, record in live.items()}
+        resolve(hints, present, without_readded(columns, hints))
+        rename_readded_columns(hints)
         follow_retargeted_links(hints, live, chosen, connection)
         live, renames = apply_renames(live, hints.table_renames, hints.column_renames)
-        _name_sources(renames, hints)
+        name_sources(renames, hints)
+        name_readded_renames(renames, hints)
         # A table the plan drops and creates again (recreated.py) is not diffed.
         live = {
             t: record for t, record in live.items() if t in tables and t not in hints.recreating
@@ -360,6 +367,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         recreate = tables_to_recreate(steps, hints)
         if recreate:  # refused with its rows: as the history does
             hints.recreating |= recreate
+        if recreate or readd_refused_columns(steps, hints, live):
             return _plan_once(chosen, connection, hints, drop_undeclared)
         if gone:
             mark_referenced(steps, connection, set(tables))
@@ -433,14 +441,6 @@ def _leave_virtual_tables(live: dict, target: Target) -> None:
         del live[table]
         target.snapshot.pop(table, None)
         target.kept.append(f"virtual table {table} (not compared)")
-
-
-def _name_sources(renames: list[Step], hints: Hints) -> None:
-    """A rename taken from an unapplied migration says which (migration_hints.py)."""
-    for step in renames:
-        key = (step.table, step.name) if step.kind == "rename_column" else step.table
-        if key in hints.sources:
-            step.detail += f" (as {hints.sources[key]} does)"
 
 
 def _stored_tables(stored: dict[str, Desired]) -> dict[str, list[str]]:

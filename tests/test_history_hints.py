@@ -261,12 +261,13 @@ def test_a_refused_step_names_the_unapplied_migration_code_that_migrate_would_ru
     assert "matches the models" in checked, checked
 
 
-def test_a_refused_retype_of_a_column_the_history_removes_and_adds_again_says_so(
+def test_a_column_the_history_removes_and_adds_again_is_dropped_and_added_as_migrate_does(
     tmp_path: Path, forgetting
 ):
     """0002 removes title and adds an integer title: migrate drops the
-    column's values; autoupdate (which would convert them, and cannot)
-    refuses, changes nothing, and says what the history does and what to run."""
+    column's values. autoupdate would convert them, cannot, and so does what
+    the history does: the old column out of the way, dropped under the
+    data-loss rules, and a new one added."""
     start_with_two_notes(tmp_path)
     package = tmp_path / APP
     (package / "models.py").write_text(
@@ -279,10 +280,20 @@ def test_a_refused_retype_of_a_column_the_history_removes_and_adds_again_says_so
     text = MIGRATION.format(parent="0001_initial", operation=operations)
     (package / "migrations" / "0002_title_again.py").write_text(text)
 
-    refused = manage(tmp_path, "autoupdate", APP, "--noinput", "--accept-data-loss")
-    assert refused.returncode == 1, refused.stdout + refused.stderr
+    planned = ok(manage(tmp_path, "autoupdate", APP, "--dry-run"))
     assert (
-        "(livingapp.0002_title_again removes the field title and adds it again, which drops its "
-        "values: run python manage.py migrate livingapp first, then autoupdate)"
-    ) in refused.stderr, refused.stderr
+        "Rename column livingapp_note.title__replaced: from title (livingapp.0002_title_again "
+        "removes the field title and adds it again: dropped below, with its values)"
+    ) in planned, planned
+    assert "Add column livingapp_note.title" in planned, planned
+    refused = manage(tmp_path, "autoupdate", APP, "--noinput")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "livingapp_note.title__replaced: column dropped, 2 non-null values" in refused.stderr
     assert note_columns_and_rows() == ({"id", "title", "desc"}, 2)
+
+    ok(manage(tmp_path, "autoupdate", APP, "--noinput", "--accept-data-loss"))
+    assert note_columns_and_rows() == ({"id", "title", "desc"}, 2)
+    with connection.cursor() as cursor:
+        desc = connection.ops.quote_name("desc")
+        cursor.execute(f"SELECT title, {desc} FROM livingapp_note")
+        assert sorted(cursor.fetchall()) == [(None, "first"), (None, "second")]
