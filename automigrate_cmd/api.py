@@ -26,8 +26,8 @@ from .exceptions import (
     first_line,
 )
 from .locking import DEFAULT_TIMEOUT, schema_lock
-from .plan import RecreatePlan, build_plan, rows_text
-from .report import Reporter
+from .plan import RecreatePlan, build_plan
+from .report import Reporter, rows_text
 from .selection import Label, describe, select_models
 
 

@@ -20,7 +20,7 @@ from .conversions import conversion
 from .diff import Step
 from .exceptions import UserCodeFailed, first_line
 from .hints import Hints
-from .plan import rows_text
+from .report import rows_text
 from .type_changes import cuts_strings, string_length, widens
 
 
