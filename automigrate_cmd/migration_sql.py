@@ -181,7 +181,7 @@ def with_migration_sql(steps: list, connection: BaseDatabaseWrapper, chosen) -> 
     """autoupdate: the plan, with what the apps' migrations make with SQL on
     the tables it creates run after them (one step), and a table the history
     makes with SQL made by it instead of from the model."""
-    from .diff import Step  # diff -> scratch -> backends: loaded once the package is
+    from .sync.diff import Step  # diff -> scratch -> backends: loaded once the package is
 
     created = {step.table for step in steps if step.kind == "create_table"}
     if not created:

@@ -1,11 +1,12 @@
 """The schema editor as both commands drive it.
 
-automigrate's recreate plan (``apply``) and autoupdate's steps (``sync``)
-create tables and run DDL through the same few helpers: an atomic editor as
-the backend makes it, or one whose work runs in several transactions under
-the lock budget; ``create_model`` without the constraints the backend cannot
-build; the deferred SQL run where it shows; a block's statements sent to the
-server as one.
+automigrate's recreate plan (``recreate.apply``) and autoupdate's steps
+(``sync.apply``) create tables and run DDL through the same few helpers: an
+atomic editor as the backend makes it, or one whose work runs in several
+transactions under the lock budget; ``create_model`` without the constraints
+the backend cannot build; the deferred SQL run where it shows; a block's
+statements sent to the server as one. The scratch build and the test
+databases create their tables with them too.
 """
 
 from __future__ import annotations

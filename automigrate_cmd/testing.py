@@ -34,7 +34,7 @@ from .catalog import existing_tables, stored_name
 from .exceptions import Refused
 from .schema_editor import create_model
 from .selection import dependency_order, syncable_models, tables_of
-from .update import autoupdate
+from .sync.update import autoupdate
 
 Model = type[models.Model]
 

@@ -32,8 +32,8 @@ from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
 
+from ..exceptions import LabelError
 from . import hints as hints_module
-from .exceptions import LabelError
 from .hints import Hints
 from .unrecorded import History
 

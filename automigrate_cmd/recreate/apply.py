@@ -26,12 +26,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Model
 
-from . import lock_budget, migration_sql
-from .backends import backend_or_generic
-from .exceptions import Refused
-from .plan import RecreatePlan
-from .report import Reporter
-from .schema_editor import (
+from .. import lock_budget, migration_sql
+from ..backends import backend_or_generic
+from ..exceptions import Refused
+from ..report import Reporter
+from ..schema_editor import (
     atomic_schema_editor,
     create_model,
     editor_in_transactions,
@@ -40,7 +39,8 @@ from .schema_editor import (
     round_trips_merge,
     run_deferred_sql,
 )
-from .selection import tables_of
+from ..selection import tables_of
+from .plan import RecreatePlan
 
 
 def apply_plan(
