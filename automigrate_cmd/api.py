@@ -14,7 +14,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import ConnectionDoesNotExist
 
 from . import bookkeeping, desired_cache
-from .apply import apply_plan
 from .catalog import existing_tables
 from .databases import per_database
 from .exceptions import (
@@ -26,8 +25,9 @@ from .exceptions import (
     first_line,
 )
 from .locking import DEFAULT_TIMEOUT, schema_lock
-from .plan import RecreatePlan, build_plan, rows_text
-from .report import Reporter
+from .recreate.apply import apply_plan
+from .recreate.plan import RecreatePlan, build_plan
+from .report import Reporter, rows_text
 from .selection import Label, describe, select_models
 
 

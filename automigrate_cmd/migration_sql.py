@@ -222,7 +222,7 @@ def with_migration_sql(
     makes on them; on the tables there (``live``) of an app whose records are
     behind its files (``history``), what its unapplied migrations make. A
     table the history makes with SQL is made by it instead of from the model."""
-    from .diff import Step  # diff -> scratch -> backends: loaded once the package is
+    from .sync.diff import Step  # diff -> scratch -> backends: loaded once the package is
 
     created = {step.table for step in steps if step.kind == "create_table"}
     models = [m for m in chosen if m._meta.db_table in created]

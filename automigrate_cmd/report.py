@@ -48,3 +48,7 @@ class Reporter:
             raise
         elapsed = f" ({time.monotonic() - started:.3f}s)" if self.verbosity >= 3 else ""
         self.write(self.style.SUCCESS(" OK") + elapsed, level)
+
+
+def rows_text(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .apply import create_model, one_round_trip
 from .backends import backend_for, backend_or_generic
 from .exceptions import UserCodeFailed, first_line
+from .schema_editor import create_model, one_round_trip
 from .selection import tables_of
 from .snapshot import Snapshot, inspect_schema
 

@@ -29,12 +29,12 @@ from django.test import TransactionTestCase
 from django.test.utils import TestContextDecorator
 
 from .api import automigrate
-from .apply import create_model
 from .backends import backend_or_generic
 from .catalog import existing_tables, stored_name
 from .exceptions import Refused
+from .schema_editor import create_model
 from .selection import dependency_order, syncable_models, tables_of
-from .update import autoupdate
+from .sync.update import autoupdate
 
 Model = type[models.Model]
 

@@ -16,7 +16,7 @@ from django.db import connection, models
 from automigrate_cmd import Refused, automigrate, desired_cache
 from automigrate_cmd.scratch import desired_schema
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
-from automigrate_cmd.update import autoupdate
+from automigrate_cmd.sync.update import autoupdate
 from tests.conftest import row_count
 from tests.featureapp.models import AllFields
 from todolist.models import Todo, TodoList, TodoListImage

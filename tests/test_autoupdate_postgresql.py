@@ -14,7 +14,7 @@ from django.db import connection, models
 
 from automigrate_cmd import NameTooLong, automigrate, autoupdate
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
-from automigrate_cmd.update import check
+from automigrate_cmd.sync.update import check
 from tests.test_autoupdate import TABLES, alter
 from todolist.models import TodoList, TodoListImage
 

@@ -31,7 +31,7 @@ import tests
 from automigrate_cmd import Refused, automigrate, autoupdate
 from automigrate_cmd.selection import dependency_order
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
-from automigrate_cmd.update import check
+from automigrate_cmd.sync.update import check
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 from automigrate_cmd import AutomigrateError, Refused, automigrate, autoupdate, desired_cache
 from automigrate_cmd.selection import dependency_order
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
-from automigrate_cmd.update import check
+from automigrate_cmd.sync.update import check
 
 APP_LABEL = "proptest"
 TABLE_PREFIX = f"{APP_LABEL}_"

@@ -69,10 +69,10 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from automigrate_cmd import AutomigrateError, Refused, autoupdate, desired_cache
-from automigrate_cmd.apply import atomic_schema_editor
+from automigrate_cmd.schema_editor import atomic_schema_editor
 from automigrate_cmd.selection import tables_of
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
-from automigrate_cmd.update import check
+from automigrate_cmd.sync.update import check
 
 APP_LABEL = "evotest"
 TABLE_PREFIX = f"{APP_LABEL}_"

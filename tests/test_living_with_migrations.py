@@ -19,7 +19,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from automigrate_cmd import autoupdate, desired_cache, unrecorded
+from automigrate_cmd import autoupdate, desired_cache
+from automigrate_cmd.sync import unrecorded
 
 from .conftest import PROJECT, database_url
 

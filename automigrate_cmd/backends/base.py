@@ -22,14 +22,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 if TYPE_CHECKING:
-    from ..conversions import Conversion
-    from ..diff import Step
-    from ..plan import RecreatePlan
-    from ..primary_keys import Retype
+    from ..recreate.plan import RecreatePlan
     from ..report import Reporter
     from ..scratch import Desired
     from ..snapshot import Record, Snapshot
-    from ..sync import SyncContext
+    from ..sync.apply import SyncContext
+    from ..sync.conversions import Conversion
+    from ..sync.diff import Step
+    from ..sync.primary_keys import Retype
 
 
 class Backend:
@@ -121,7 +121,7 @@ class Backend:
     ) -> list[Step]:
         """The steps that turn ``live`` into ``desired``, one table's
         records; by default altered in place (``diff.diff_table``)."""
-        from ..diff import diff_table
+        from ..sync.diff import diff_table
 
         return diff_table(table, live, desired, self)
 
@@ -134,7 +134,7 @@ class Backend:
 
     # --- applying a sync plan (sync) --------------------------------------
     # Kind of step -> how this server applies it, where not with the
-    # standard's SQL (``sync``): (context, step) -> None.
+    # standard's SQL (``sync.apply``): (context, step) -> None.
     step_appliers: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
     def alter_column(self, context: SyncContext, step: Step) -> None:
@@ -148,7 +148,7 @@ class Backend:
         """The steps that give a table's columns the types of the primary key
         they point at (``primary_keys.Retype``), and the table's lines they
         are written with where the backend has them."""
-        from ..primary_keys import alter_steps
+        from ..sync.primary_keys import alter_steps
 
         return alter_steps(retype), None
 

@@ -25,12 +25,12 @@ from . import catalog, diff, inspect, locking, row_counts, scratch, session, sho
 from .show_create import CreateLines
 
 if TYPE_CHECKING:
-    from ...diff import Step
-    from ...plan import RecreatePlan
-    from ...primary_keys import Retype
+    from ...recreate.plan import RecreatePlan
     from ...report import Reporter
     from ...snapshot import Record
-    from ...sync import SyncContext
+    from ...sync.apply import SyncContext
+    from ...sync.diff import Step
+    from ...sync.primary_keys import Retype
 
 
 class MySQLBackend(Backend):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...diff import Step, content, item_label
 from ...snapshot import Record
+from ...sync.diff import Step, content, item_label
 
 
 def free_indexes_used_by_foreign_keys(

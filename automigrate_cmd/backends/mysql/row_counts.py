@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from ...conversions import PROBE, Conversion
+from ...sync.conversions import PROBE, Conversion
 
 
 def conversion(

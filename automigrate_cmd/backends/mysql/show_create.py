@@ -15,7 +15,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from ...exceptions import AutomigrateError
 
 if TYPE_CHECKING:
-    from ...primary_keys import Retype
+    from ...sync.primary_keys import Retype
 
 # {"columns": {name: line}, "keys": {name: line}, "constraints": {name: line}}
 CreateLines = dict[str, dict[str, str]]

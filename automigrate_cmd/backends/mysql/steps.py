@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from ...diff import Step
-from ...sync import Applier, SyncContext, fill_nulls
+from ...sync.apply import Applier, SyncContext, fill_nulls
+from ...sync.diff import Step
 
 
 def drop_table(context: SyncContext, step: Step) -> None:

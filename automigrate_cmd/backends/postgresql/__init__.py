@@ -21,11 +21,11 @@ from ..base import Backend
 from . import catalog, inspect, lock_budget, locking, recreate, row_counts, scratch, steps
 
 if TYPE_CHECKING:
-    from ...diff import Step
-    from ...plan import RecreatePlan
+    from ...recreate.plan import RecreatePlan
     from ...report import Reporter
     from ...snapshot import Record
-    from ...sync import SyncContext
+    from ...sync.apply import SyncContext
+    from ...sync.diff import Step
 
 
 class PostgreSQLBackend(Backend):

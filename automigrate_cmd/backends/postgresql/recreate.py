@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 if TYPE_CHECKING:
-    from ...plan import RecreatePlan
+    from ...recreate.plan import RecreatePlan
     from ...report import Reporter
 
 

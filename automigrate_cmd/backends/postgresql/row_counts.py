@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import DatabaseError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from ...conversions import Conversion
+from ...sync.conversions import Conversion
 
 
 class _Rollback(Exception):

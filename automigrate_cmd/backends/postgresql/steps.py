@@ -1,10 +1,10 @@
 """PostgreSQL: how a sync plan alters a column (the other steps take the
-standard's SQL, ``sync``)."""
+standard's SQL, ``sync.apply``)."""
 
 from __future__ import annotations
 
-from ...diff import Step
-from ...sync import SyncContext, add_column, drop_column, fill_nulls, fills_nulls
+from ...sync.apply import SyncContext, add_column, drop_column, fill_nulls, fills_nulls
+from ...sync.diff import Step
 
 
 def alter_column(context: SyncContext, step: Step) -> None:

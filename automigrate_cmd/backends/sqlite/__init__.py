@@ -26,9 +26,9 @@ from ..base import Backend
 from . import atomic, catalog, diff, inspect, locking, rebuild, row_counts, scratch, steps
 
 if TYPE_CHECKING:
-    from ...diff import Step
-    from ...primary_keys import Retype
     from ...snapshot import Record
+    from ...sync.diff import Step
+    from ...sync.primary_keys import Retype
 
 
 class SQLiteBackend(Backend):

@@ -9,7 +9,8 @@ else differs.
 
 from __future__ import annotations
 
-from ...diff import (
+from ...snapshot import LIST_KINDS, Record
+from ...sync.diff import (
     Step,
     content,
     diff_items,
@@ -18,7 +19,6 @@ from ...diff import (
     key_type_refusal,
     what_differs,
 )
-from ...snapshot import LIST_KINDS, Record
 from .objects import mentions
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.db import DatabaseError, models
 
-from ...diff import Step
 from ...exceptions import AutomigrateError, first_line
-from ...primary_keys import Retype, retype_text
-from ...sync import SyncContext, fill_nulls, initial_value
-from ...type_changes import cuts_strings
+from ...sync.apply import SyncContext, fill_nulls, initial_value
+from ...sync.diff import Step
+from ...sync.primary_keys import Retype, retype_text
+from ...sync.type_changes import cuts_strings
 from . import objects
 
 

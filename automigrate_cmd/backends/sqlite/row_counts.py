@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from ...conversions import PROBE, Conversion
+from ...sync.conversions import PROBE, Conversion
 from .objects import dependents, describe, mentioning
 
 # SQLite keeps any value in any column; these field types hold only numbers.

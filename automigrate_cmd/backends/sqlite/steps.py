@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from ...diff import Step
-from ...sync import Applier, SyncContext, bare_column, initial_value
+from ...sync.apply import Applier, SyncContext, bare_column, initial_value
+from ...sync.diff import Step
 from . import rebuild
 
 

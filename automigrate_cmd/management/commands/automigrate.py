@@ -8,7 +8,8 @@ from automigrate_cmd.api import automigrate
 from automigrate_cmd.exceptions import Refused
 from automigrate_cmd.management.arguments import add_common_arguments
 from automigrate_cmd.management.base import SchemaCommand
-from automigrate_cmd.plan import RecreatePlan, describe_plan, rows_text
+from automigrate_cmd.recreate.plan import RecreatePlan, describe_plan
+from automigrate_cmd.report import rows_text
 
 
 class Command(SchemaCommand):

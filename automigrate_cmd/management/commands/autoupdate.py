@@ -7,12 +7,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from automigrate_cmd.hints import evaluate_default
 from automigrate_cmd.management.arguments import add_common_arguments
 from automigrate_cmd.management.base import SchemaCommand
-from automigrate_cmd.plan_output import plan_as_json, step_warnings
-from automigrate_cmd.unrecorded import would_record_lines
-from automigrate_cmd.update import SyncPlan, autoupdate, check
+from automigrate_cmd.sync.hints import evaluate_default
+from automigrate_cmd.sync.plan_output import plan_as_json, step_warnings
+from automigrate_cmd.sync.unrecorded import would_record_lines
+from automigrate_cmd.sync.update import SyncPlan, autoupdate, check
 
 
 class Command(SchemaCommand):

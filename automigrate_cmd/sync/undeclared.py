@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .snapshot import LIST_KINDS, Record, Snapshot
+from ..snapshot import LIST_KINDS, Record, Snapshot
 
 # Names Django's schema editor and Index.set_name_with_model() generate, and
 # the servers' own names for what Django declares without a name.

@@ -21,10 +21,10 @@ from __future__ import annotations
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .catalog import foreign_keys_into
+from ..catalog import foreign_keys_into
+from ..selection import tables_of
 from .diff import Step
 from .hints import Hints
-from .selection import tables_of
 
 
 def tables_to_recreate(steps: list[Step], hints: Hints) -> set[str]:

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .snapshot import LIST_KINDS, Record, Snapshot
+from ..snapshot import LIST_KINDS, Record, Snapshot
 
 if TYPE_CHECKING:
-    from .backends.base import Backend
+    from ..backends.base import Backend
 
 # The order steps run in on PostgreSQL and MySQL: drops of keys first (MySQL
 # refuses to drop an index a foreign key uses), adds of keys last.

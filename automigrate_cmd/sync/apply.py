@@ -19,21 +19,21 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from . import lock_budget, migration_sql
-from .apply import (
+from .. import lock_budget, migration_sql
+from ..backends import backend_for
+from ..catalog import stored_name
+from ..report import Reporter
+from ..schema_editor import (
     atomic_schema_editor,
     create_model,
     editor_in_transactions,
     report_skipped,
     run_deferred_sql,
 )
-from .backends import backend_for
-from .catalog import stored_name
+from ..scratch import Desired
 from .diff import Step
 from .hints import Hints
-from .report import Reporter
 from .risks import backfill, effective_default
-from .scratch import Desired
 from .type_changes import cuts_strings
 
 # Applies one kind of step: (context, step) -> None.

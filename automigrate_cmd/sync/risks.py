@@ -14,13 +14,13 @@ from typing import Any
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .backends import backend_or_generic
-from .catalog import existing_tables, stored_name
+from ..backends import backend_or_generic
+from ..catalog import existing_tables, stored_name
+from ..exceptions import UserCodeFailed, first_line
+from ..report import rows_text
 from .conversions import conversion
 from .diff import Step
-from .exceptions import UserCodeFailed, first_line
 from .hints import Hints
-from .plan import rows_text
 from .type_changes import cuts_strings, string_length, widens
 
 

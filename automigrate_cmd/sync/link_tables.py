@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .catalog import stored_name
+from ..catalog import stored_name
 from .hints import Hints
 
 SOURCE = "migrate's AlterField"

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .backends import backend_or_generic
-from .catalog import names_shared_across_tables
+from ..backends import backend_or_generic
+from ..catalog import names_shared_across_tables
+from ..snapshot import Record, Snapshot
 from .diff import Step
-from .snapshot import Record, Snapshot
 
 _ADDING = {"add_index", "add_constraint", "add_foreign_key"}
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .backends import backend_for
+from ..backends import backend_for
 
 # The name of the throwaway table the values are converted in.
 PROBE = "automigrate_cmd_probe"

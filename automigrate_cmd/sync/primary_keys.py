@@ -22,10 +22,10 @@ from typing import NamedTuple
 from django.db import models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .backends import backend_or_generic
+from ..backends import backend_or_generic
+from ..selection import tables_of
+from ..snapshot import Record, Snapshot, inspect_schema
 from .diff import STEP_ORDER, Step, is_integer_type
-from .selection import tables_of
-from .snapshot import Record, Snapshot, inspect_schema
 
 # (table, column) -> the type the column must have.
 Wanted = dict[tuple[str, str], str]

@@ -32,10 +32,10 @@ from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
 
+from ..exceptions import LabelError
+from ..migration_sql import runs_more_than_objects
 from . import hints as hints_module
-from .exceptions import LabelError
 from .hints import Hints
-from .migration_sql import runs_more_than_objects
 from .unrecorded import History
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..report import Reporter
 from .diff import Step
-from .report import Reporter
 
 
 def show_plan(plan, report: Reporter) -> None:

@@ -6,7 +6,7 @@ keeping the data. Inspect -> diff -> measure -> apply, each in its module:
 - ``snapshot.inspect_schema``: the live tables, read the same way;
 - ``diff.diff``: the steps between the two (a pure function);
 - ``risks.measure``: what each step would do to the rows there;
-- ``sync.apply_steps``: the steps through the schema editor.
+- ``apply.apply_steps``: the steps through the schema editor.
 """
 
 from __future__ import annotations
@@ -22,19 +22,26 @@ from django.core.management.sql import emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from . import bookkeeping, desired_cache, unrecorded
-from .api import connection_for
-from .backends import backend_for
-from .catalog import existing_tables, stored_name
-from .databases import per_database
+from .. import bookkeeping, desired_cache
+from ..api import connection_for
+from ..backends import backend_for
+from ..catalog import existing_tables, stored_name
+from ..databases import per_database
+from ..exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
+from ..locking import DEFAULT_TIMEOUT, schema_lock
+from ..migration_sql import with_migration_sql
+from ..rendering import as_migrate_builds_them
+from ..report import Reporter
+from ..scratch import Desired, desired_by_model
+from ..selection import Label, describe, select_models, syncable_models, tables_of
+from ..snapshot import inspect_schema
+from . import unrecorded
+from .apply import apply_steps
 from .declared_names import names_declared_by_history
 from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
-from .exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from .hints import Hints, name_sources, parse_hints, resolve, set_default_value
 from .link_tables import follow_retargeted_links
-from .locking import DEFAULT_TIMEOUT, schema_lock
 from .migration_hints import add_history_hints
-from .migration_sql import with_migration_sql
 from .name_clashes import mark_name_clashes
 from .plan_output import show_plan
 from .primary_keys import outside_references
@@ -49,13 +56,7 @@ from .recreated import (
     without_readded,
 )
 from .removed import drop_steps, mark_referenced, removed_tables
-from .rendering import as_migrate_builds_them
-from .report import Reporter
 from .risks import measure
-from .scratch import Desired, desired_by_model
-from .selection import Label, describe, select_models, syncable_models, tables_of
-from .snapshot import inspect_schema
-from .sync import apply_steps
 from .undeclared import Target, keep_undeclared
 from .unrecorded import Unrecorded
 

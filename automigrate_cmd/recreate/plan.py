@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from . import migration_sql
-from .backends import backend_named
-from .catalog import ForeignKey, count_rows, existing_tables, foreign_keys_into, stored_name
-from .migration_sql import ObjectStatement
-from .rendering import as_migrate_builds_them
-from .selection import tables_of
+from .. import migration_sql
+from ..backends import backend_named
+from ..catalog import ForeignKey, count_rows, existing_tables, foreign_keys_into, stored_name
+from ..migration_sql import ObjectStatement
+from ..rendering import as_migrate_builds_them
+from ..report import rows_text
+from ..selection import tables_of
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,6 @@ def _tables_to_empty(
         )
     ordered = [table for level in reversed(levels) for table in level]
     return [TableRows(t, count_rows(connection, t)) for t in ordered]
-
-
-def rows_text(count: int) -> str:
-    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def describe_plan(plan: RecreatePlan) -> list[str]:

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .catalog import foreign_keys_into, stored_name
+from ..catalog import foreign_keys_into, stored_name
+from ..selection import syncable_models, tables_of, why_not_syncable
 from .diff import Step
 from .recreated import is_recreation
-from .selection import syncable_models, tables_of, why_not_syncable
 
 CONTENT_TYPES = "django_content_type"
 

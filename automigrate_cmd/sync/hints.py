@@ -30,9 +30,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import truncate_name
 from django.utils import timezone
 
-from .catalog import stored_name
-from .exceptions import LabelError
-from .selection import select_models
+from ..catalog import stored_name
+from ..exceptions import LabelError
+from ..selection import select_models
 
 
 @dataclass

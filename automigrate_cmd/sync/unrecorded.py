@@ -39,9 +39,9 @@ from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 
-from .catalog import stored_name
-from .history import MigrationKey
-from .selection import syncable_models
+from ..catalog import stored_name
+from ..history import MigrationKey
+from ..selection import syncable_models
 
 # Operations whose whole effect is the schema the migration state describes.
 SCHEMA_ONLY = {
