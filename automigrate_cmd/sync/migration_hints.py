@@ -215,14 +215,16 @@ def _continues(earlier: _Event, later: _Event) -> bool:
 
 
 def _following(events: list[_Event], index: int, model: str, field_name: str):
-    """``(later, model, field_name)`` for each event of the same app after
-    ``events[index]``, with the model and field names carried through the
-    renames before it (names as they are at ``index``)."""
+    """``(position, later, model, field_name)`` for each event of the same
+    app after ``events[index]`` (``later`` is ``events[position]``), with the
+    model and field names carried through the renames before it (names as
+    they are at ``index``)."""
     app = events[index].app
-    for later in events[index + 1 :]:
+    for position in range(index + 1, len(events)):
+        later = events[position]
         if later.app != app:
             continue
-        yield later, model, field_name
+        yield position, later, model, field_name
         if later.kind == "rename_model" and later.old == model:
             model = later.new
         elif later.kind == "rename_field" and later.model == model and later.old == field_name:
@@ -232,7 +234,7 @@ def _following(events: list[_Event], index: int, model: str, field_name: str):
 def _field_name_after(events: list[_Event], index: int, model: str, field_name: str) -> str:
     """The name of ``model``'s field ``field_name`` after the renames that
     follow ``events[index]`` (of the field, and of its model in between)."""
-    for later, model_then, name_then in _following(events, index, model, field_name):
+    for _at, later, model_then, name_then in _following(events, index, model, field_name):
         if later.kind == "rename_field" and later.model == model_then and later.old == name_then:
             field_name = later.new
     return field_name
@@ -242,7 +244,7 @@ def _removed_after(events: list[_Event], index: int, model: str, field_name: str
     """Whether an event after ``events[index]`` removes the field ``field_name``
     of ``model`` (names as they are at ``index``, followed through renames), or
     the model (a CreateModel after it is another)."""
-    for later, model_then, name_then in _following(events, index, model, field_name):
+    for _at, later, model_then, name_then in _following(events, index, model, field_name):
         if later.kind == "remove_field" and later.model == model_then and later.old == name_then:
             return True
         if later.kind == "delete_model" and later.model == model_then:
@@ -311,7 +313,7 @@ def _add_readded_column(hints: Hints, events: list[_Event], index: int, connecti
     renamed into it): ``migrate`` drops its column and its values. Noted, for
     a step the new field's column refuses to say so (``Hints.readded``)."""
     removed = events[index]
-    for position, later, model, name in _following_at(events, index, removed.model, removed.old):
+    for position, later, model, name in _following(events, index, removed.model, removed.old):
         comes_back = later.kind in ("add_field", "rename_field") and later.new == name
         if later.model != model or not comes_back:
             continue
@@ -331,15 +333,6 @@ def _add_readded_column(hints: Hints, events: list[_Event], index: int, connecti
         why = f"{removed.migration} removes the field {removed.old} and {again}"
         hints.readded.setdefault((table, hints_module.stored_name(connection, column)), why)
         return
-
-
-def _following_at(events: list[_Event], index: int, model: str, field_name: str):
-    """``_following``, with each event's position in ``events``."""
-    positions = (p for p in range(index + 1, len(events)) if events[p].app == events[index].app)
-    for position, (later, model_then, name_then) in zip(
-        positions, _following(events, index, model, field_name), strict=True
-    ):
-        yield position, later, model_then, name_then
 
 
 def _recreations(events: list[_Event]) -> list[_Event]:
