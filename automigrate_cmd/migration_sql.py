@@ -33,6 +33,7 @@ from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
 
 from .backends import backend_or_generic
+from .migration_renames import HistoryNames
 
 # A name as SQL spells it: bare, "quoted", `quoted` or [quoted], maybe schema-qualified.
 _NAME = r"""(?:[\w$]+|"[^"]+"|`[^`]+`|\[[^\]]+\])"""
@@ -93,23 +94,33 @@ def object_statements(
     """The object statements of the migration files of ``app_labels``, in the
     order a fresh ``migrate`` runs them (squashed migrations in place of the
     ones they replace, as on an empty database)."""
-    wanted = set(app_labels)
     loader = MigrationLoader(None, ignore_no_migrations=True)
     found: list[ObjectStatement] = []
-    for key in _forwards_plan(loader, wanted):
-        found.extend(_object_statements_of(connection, loader, key))
+    keys = _forwards_plan(loader, set(app_labels))
+    for _key, statement in _history_statements(connection, loader, keys, found):
+        found.append(statement)
     return found
 
 
-def _object_statements_of(
-    connection: BaseDatabaseWrapper, loader: MigrationLoader, key: tuple[str, str]
-) -> Iterator[ObjectStatement]:
-    migration = loader.graph.nodes[key]
-    for operation in _database_operations(migration.operations):
-        for sql in _statements(connection, operation):
-            statement = _classify(f"{key[0]}.{key[1]}", sql)
-            if statement is not None:
-                yield statement
+def _history_statements(
+    connection: BaseDatabaseWrapper,
+    loader: MigrationLoader,
+    keys: list[tuple[str, str]],
+    chosen: list[ObjectStatement],
+) -> Iterator[tuple[tuple[str, str], ObjectStatement]]:
+    """Each object statement of the migrations ``keys``, in order, with its
+    migration. The statements the caller puts in ``chosen`` (as they come)
+    are rewritten there when a later operation renames their table or
+    column: they end up spelled as the last migration names them."""
+    names = HistoryNames(connection)
+    for key in keys:
+        for operation in loader.graph.nodes[key].operations:
+            for database_operation in _database_operations([operation]):
+                for sql in _statements(connection, database_operation):
+                    statement = _classify(f"{key[0]}.{key[1]}", sql)
+                    if statement is not None:
+                        yield key, statement
+            names.follow(key[0], operation, chosen)
 
 
 def tables_made_by_sql(statements: Iterable[ObjectStatement]) -> set[str]:
@@ -242,12 +253,15 @@ def with_migration_sql(
 
 
 def for_unapplied_migrations(
-    connection: BaseDatabaseWrapper, apps_behind: set[str], existing: dict
+    connection: BaseDatabaseWrapper,
+    apps_behind: set[str],
+    existing: dict,
 ) -> list[ObjectStatement]:
     """What the unapplied migrations of ``apps_behind`` make with SQL on the
-    tables ``existing`` (table -> snapshot record), as ``migrate`` would run
-    it there: an index the table already has (by name) is not made again, and
-    a drop is of an index it has or one made here."""
+    tables ``existing`` (table -> snapshot record, in the names the plan
+    gives them), as ``migrate`` would run it there: an index the table
+    already has (by name) is not made again, and a drop is of an index it has
+    or one made here."""
     apps = {app for app in apps_behind if _mentions_run_sql(app)}
     if not apps:
         return []
@@ -255,22 +269,30 @@ def for_unapplied_migrations(
     applied = set(loader.applied_migrations or {})
     there = _index_names(existing) | _trigger_names(connection)
     chosen: list[ObjectStatement] = []
-    for key in _forwards_plan(loader, apps):
+    keys = _forwards_plan(loader, apps)
+    for key, statement in _history_statements(connection, loader, keys, chosen):
         if key in applied:
             continue
-        for statement in _object_statements_of(connection, loader, key):
-            if statement.kind == "extension":
-                chosen.append(statement)
-            elif statement.kind == "drop" and statement.name in there:
-                there.discard(statement.name)
-                chosen.append(statement)
-            elif (
-                statement.kind == "create"
-                and statement.table in existing
-                and statement.name not in there
-            ):
-                there.add(statement.name)
-                chosen.append(statement)
+        if statement.kind == "extension":
+            chosen.append(statement)
+        elif statement.kind == "drop" and statement.name in there:
+            there.discard(statement.name)
+            chosen.append(statement)
+        elif statement.kind == "create" and statement.name not in there:
+            there.add(statement.name)
+            chosen.append(statement)
+    # Spelled now with the names the whole history gives them: on a table
+    # there after the plan (one the plan creates gets them from
+    # for_created_tables), the drops with what they drop.
+    tables = set(existing)
+    made_elsewhere = {s.name for s in chosen if s.kind == "create" and s.table not in tables}
+    chosen = [
+        s
+        for s in chosen
+        if (s.kind == "create" and s.table in tables)
+        or (s.kind == "drop" and s.name not in made_elsewhere)
+        or s.kind == "extension"
+    ]
     # An extension only for the objects that may need it (a trigram index).
     return chosen if any(s.kind != "extension" for s in chosen) else []
 

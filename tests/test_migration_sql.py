@@ -281,3 +281,32 @@ def test_data_and_type_statements_are_not_run(sql):
     from automigrate_cmd.migration_sql import _classify
 
     assert _classify("app.0002", sql) is None
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "ALTER TABLE `t` ADD FULLTEXT INDEX `title` (`title`, body)",
+            "ALTER TABLE `memo` ADD FULLTEXT INDEX `title` (`heading`, body)",
+        ),
+        (
+            'CREATE INDEX "t_title_idx" ON public."t" (lower("title"))',
+            'CREATE INDEX "t_title_idx" ON public."memo" (lower("heading"))',
+        ),
+        (
+            "CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN "
+            "INSERT INTO t_fts(rowid, title) VALUES (new.id, NEW.title); END",
+            "CREATE TRIGGER t_ai AFTER INSERT ON memo BEGIN "
+            "INSERT INTO t_fts(rowid, title) VALUES (new.id, NEW.heading); END",
+        ),
+    ],
+)
+def test_a_statement_is_spelled_with_the_names_later_migrations_give(sql, expected):
+    """The table everywhere, the columns only where they are the table's: an
+    index's name and another table's columns (an FTS table's) are left."""
+    from automigrate_cmd.migration_renames import renamed
+    from automigrate_cmd.migration_sql import _classify
+
+    statement = renamed(_classify("app.0002", sql), "memo", {"title": "heading"})
+    assert (statement.sql, statement.table) == (expected, "memo")
