@@ -156,28 +156,30 @@ def base_url() -> str:
 
 class Corpus:
     """The cases run so far in this test run, each run once, whichever xdist
-    worker asks first: the results are files in a folder of the run, and one
-    lock serializes the harness (its databases are the same for every worker)."""
+    worker asks first: the results are files in a folder of the run. The
+    reference is built once, under one lock; the cases run side by side, each
+    worker on databases of its own (its slot), one lock per case."""
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        with self.locked():
+        with self.locked("reference"):
             seconds = workdir / "reference.seconds"
             if not seconds.exists():
                 seconds.write_text(str(json.loads(harness("reference", str(workdir)))["seconds"]))
         self.reference_seconds = float(seconds.read_text())
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
-        with open(self.workdir / "lock", "w") as lock:
+    def locked(self, name: str) -> Iterator[None]:
+        with open(self.workdir / f"{name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
     def case(self, label: str) -> dict:
         result = self.workdir / f"{label}.json"
-        with self.locked():
+        with self.locked(label):
             if not result.exists():
-                result.write_text(harness("case", label, str(self.workdir)))
+                slot = os.environ.get("PYTEST_XDIST_WORKER", "main")
+                result.write_text(harness("case", label, str(self.workdir), slot))
         return json.loads(result.read_text())
 
 

@@ -3,11 +3,12 @@ from its earliest migration to its latest, once by ``autoupdate`` and once by
 ``migrate``, each compared with a fresh ``migrate`` of everything.
 
     python -m tests.realapps.harness reference WORKDIR
-    python -m tests.realapps.harness case LABEL WORKDIR
+    python -m tests.realapps.harness case LABEL WORKDIR [SLOT]
 
 ``DATABASE_URL`` names the backend and a base database name; the harness
-works on databases of its own next to it (``<name>_ref``, ``<name>_early``,
-``<name>_mig``). ``reference`` builds ``_ref`` with ``migrate`` and stores
+works on databases of its own next to it (``<name>_ref``, and
+``<name>_early_<SLOT>``, ``<name>_mig_<SLOT>``: cases in different slots
+run side by side). ``reference`` builds ``_ref`` with ``migrate`` and stores
 its snapshot in WORKDIR; ``case`` copies it, migrates LABEL back to its
 earliest migration (the apps depending on it as far back as they must),
 inserts rows through the historical models, copies that again, runs
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import fcntl
 import json
 import os
 import shutil
@@ -28,6 +30,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +344,13 @@ def _plain_value(kind: str, index: int, field) -> Any:
 # --- the commands ---------------------------------------------------------------
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def reference(workdir: Path) -> None:
     url = url_for("ref")
     blank(url)
@@ -352,10 +363,11 @@ def reference(workdir: Path) -> None:
     print(json.dumps({"seconds": round(time.monotonic() - started, 1)}))
 
 
-def case(label: str, workdir: Path) -> dict[str, Any]:
+def case(label: str, workdir: Path, slot: str = "main") -> dict[str, Any]:
     started = time.monotonic()
-    early, by_migrate = url_for("early"), url_for("mig")
-    copy(url_for("ref"), early)
+    early, by_migrate = url_for(f"early_{slot}"), url_for(f"mig_{slot}")
+    with _locked(workdir / "reference.copy.lock"):  # one template copy at a time
+        copy(url_for("ref"), early)
     setup_django(early)
     from django.db import connection, connections
 
@@ -458,7 +470,7 @@ def main(argv: list[str]) -> None:
     if command == "reference":
         reference(Path(rest[0]))
     elif command == "case":
-        print(json.dumps(case(rest[0], Path(rest[1]))))
+        print(json.dumps(case(rest[0], Path(rest[1]), *rest[2:])))
     else:
         sys.exit(__doc__)
 
