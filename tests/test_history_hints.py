@@ -297,3 +297,38 @@ def test_a_column_the_history_removes_and_adds_again_is_dropped_and_added_as_mig
         desc = connection.ops.quote_name("desc")
         cursor.execute(f"SELECT title, {desc} FROM livingapp_note")
         assert sorted(cursor.fetchall()) == [(None, "first"), (None, "second")]
+
+
+def test_a_long_column_the_history_adds_again_is_moved_out_of_the_way_under_a_name_that_fits(
+    tmp_path: Path, forgetting
+):
+    """``<column>__replaced`` is over the backend's limit for a 62-character
+    column (MariaDB refuses such a name, PostgreSQL cuts it): shortened as
+    Django shortens names."""
+    long = "title_" + "x" * 56
+    field = f"models.{{}}(db_column={long!r}, {{}})"
+    start_app(
+        tmp_path,
+        AT_0001.replace(
+            "models.CharField(max_length=50)", field.format("CharField", "max_length=50")
+        ),
+    )
+    with connection.cursor() as cursor:
+        column, desc = connection.ops.quote_name(long), connection.ops.quote_name("desc")
+        cursor.execute(
+            f"INSERT INTO livingapp_note ({column}, {desc}) VALUES ('a', 'first'), ('b', 'second')"
+        )
+    package = tmp_path / APP
+    integer = field.format("IntegerField", "null=True")
+    (package / "models.py").write_text(AT_0001.replace("models.CharField(max_length=50)", integer))
+    operations = (
+        f'migrations.RemoveField("note", "title"), migrations.AddField("note", "title", {integer})'
+    )
+    text = MIGRATION.format(parent="0001_initial", operation=operations)
+    (package / "migrations" / "0002_title_again.py").write_text(text)
+
+    ok(manage(tmp_path, "autoupdate", APP, "--noinput", "--accept-data-loss"))
+    assert note_columns_and_rows() == ({"id", long, "desc"}, 2)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM livingapp_note")
+        assert list(cursor.fetchall()) == [(None,), (None,)]

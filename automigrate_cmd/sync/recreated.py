@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import truncate_name
 
 from ..catalog import foreign_keys_into
 from ..selection import tables_of
@@ -121,9 +122,12 @@ def _unapplied_code(hints: Hints, app: str, consequence: str = "") -> str:
     )
 
 
-def readd_refused_columns(steps: list[Step], hints: Hints, live) -> bool:
+def readd_refused_columns(
+    steps: list[Step], hints: Hints, live, max_length: int | None = None
+) -> bool:
     """Note the columns the history removes and makes again where a step of
-    the plan keeping them is refused; True if there are new ones (plan again)."""
+    the plan keeping them is refused; True if there are new ones (plan again).
+    ``max_length``: the backend's longest name (None: no limit)."""
     found = False
     for step in steps:
         if not step.impossible:
@@ -132,17 +136,23 @@ def readd_refused_columns(steps: list[Step], hints: Hints, live) -> bool:
             refused_here = column == step.name or step.kind == "rebuild_table"
             if table == step.table and refused_here and (table, column) not in hints.readding:
                 taken = set(live.get(table, {}).get("columns", {}))
-                hints.readding[(table, column)] = _free_name(f"{column}__replaced", taken)
+                placeholder = _free_name(f"{column}__replaced", taken, max_length)
+                hints.readding[(table, column)] = placeholder
                 found = True
     return found
 
 
-def _free_name(name: str, taken: set[str]) -> str:
+def _free_name(name: str, taken: set[str], max_length: int | None = None) -> str:
+    """``name``, or ``name2``, ``name3``... if taken; shortened as Django
+    shortens names (a hash at the end) where the backend's limit needs it."""
     candidate, number = name, 1
-    while candidate in taken:
+    while True:
+        if max_length and len(candidate) > max_length:
+            candidate = truncate_name(candidate, max_length)
+        if candidate not in taken:
+            return candidate
         number += 1
         candidate = f"{name}{number}"
-    return candidate
 
 
 def without_readded(columns: dict[str, set[str]], hints: Hints) -> dict[str, set[str]]:

@@ -368,7 +368,8 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         recreate = tables_to_recreate(steps, hints)
         if recreate:  # refused with its rows: as the history does
             hints.recreating |= recreate
-        if recreate or readd_refused_columns(steps, hints, live):
+        max_length = connection.ops.max_name_length()
+        if recreate or readd_refused_columns(steps, hints, live, max_length):
             return _plan_once(chosen, connection, hints, drop_undeclared)
         if gone:
             mark_referenced(steps, connection, set(tables))
