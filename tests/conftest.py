@@ -16,6 +16,12 @@ from automigrate_cmd import desired_cache
 PROJECT = Path(__file__).resolve().parent.parent
 
 
+def scaled(examples: int, least: int = 1) -> int:
+    """The share of a generated test's examples this run takes: all of them,
+    or on CI's second Django leg a fifth (EVOLUTION_SCALE=0.2)."""
+    return max(least, round(examples * float(os.environ.get("EVOLUTION_SCALE", "1"))))
+
+
 def database_url(alias: str = "default") -> str:
     """A DATABASE_URL for the (test) database ``alias`` points at right now."""
     connection = connections[alias]

@@ -73,6 +73,7 @@ from automigrate_cmd.schema_editor import atomic_schema_editor
 from automigrate_cmd.selection import tables_of
 from automigrate_cmd.snapshot import diff_schemas, inspect_schema
 from automigrate_cmd.sync.update import check
+from tests.conftest import scaled
 
 APP_LABEL = "evotest"
 TABLE_PREFIX = f"{APP_LABEL}_"
@@ -1417,9 +1418,7 @@ def example_count(request) -> int:
         return SLOW_EXAMPLES
     if "EVOLUTION_EXAMPLES" in os.environ:
         return int(os.environ["EVOLUTION_EXAMPLES"])
-    # The second Django leg of CI runs a share of them (EVOLUTION_SCALE=0.2).
-    scale = float(os.environ.get("EVOLUTION_SCALE", "1"))
-    return max(1, round(CI_EXAMPLES[connection.vendor] * scale))
+    return scaled(CI_EXAMPLES[connection.vendor])
 
 
 @pytest.mark.django_db(transaction=True)

@@ -28,7 +28,8 @@ Each example runs in one subprocess (``python -m tests.test_history_evolution
 DIR``, both paths, in-process ``manage.py`` commands): the app registry
 holds the final models, the migrations come from the files. Examples:
 ``HISTORY_EXAMPLES`` (12: the file takes about 2-3 minutes per backend on
-the shared 2-core machine), derandomized where ``CI`` is set; failures are
+the shared 2-core machine; 3 with ``EVOLUTION_SCALE=0.2``, CI's second
+Django leg), derandomized where ``CI`` is set; failures are
 collected by kind, ``HISTORY_RAISE=1`` raises at the first (hypothesis then
 shrinks, slowly: a subprocess per example).
 
@@ -63,7 +64,12 @@ from hypothesis.control import currently_in_test_context
 APP = "livingapp"
 PROJECT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
-EXAMPLES = int(os.environ.get("HISTORY_EXAMPLES", 12))
+# tests.conftest.scaled(12, least=3), spelled out: the example's subprocess
+# imports this module before Django is set up.
+EXAMPLES = int(
+    os.environ.get("HISTORY_EXAMPLES")
+    or max(3, round(12 * float(os.environ.get("EVOLUTION_SCALE", "1"))))
+)
 RAISE_AT_FIRST = bool(os.environ.get("HISTORY_RAISE"))
 
 MODEL_NAMES = ("Note", "Memo", "Card", "Page")
