@@ -15,6 +15,7 @@ _EXPORTS = {
     "SyncResult": "sync.update",
     "databases_for": "databases",
     "DatabasesFailed": "databases",
+    "schemas_for": "schemas",
     "AutomigrateError": "exceptions",
     "Cancelled": "exceptions",
     "DatabaseUnavailable": "exceptions",

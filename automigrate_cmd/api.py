@@ -28,6 +28,7 @@ from .locking import DEFAULT_TIMEOUT, schema_lock
 from .recreate.apply import apply_plan
 from .recreate.plan import RecreatePlan, build_plan
 from .report import Reporter, rows_text
+from .schemas import where
 from .selection import Label, describe, select_models
 
 
@@ -178,9 +179,7 @@ def _summarize(plan: RecreatePlan, report: Reporter) -> None:
     if plan.empty:
         parts.append(f"emptied {len(plan.empty)}")
     report.line(
-        report.style.SUCCESS(
-            f"Automigrate done on database '{plan.using}': tables {', '.join(parts)}."
-        )
+        report.style.SUCCESS(f"Automigrate done on {where(plan.using)}: tables {', '.join(parts)}.")
     )
 
 

@@ -16,8 +16,11 @@ so an in-sync run pays no query for this while there is nothing to finish.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
+from django.apps import apps as global_apps
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -82,10 +85,34 @@ def finish(
 
 def _finish(connection, app_labels, report, verbosity, interactive, signals):
     recorded = record_apps_history(connection, set(app_labels), report)
-    emit_post_migrate_signal(verbosity, interactive, connection.alias, **signals)
+    with _post_migrate_alone():
+        emit_post_migrate_signal(verbosity, interactive, connection.alias, **signals)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_table(connection)}")
     return recorded
+
+
+# One post_migrate at a time in this process: runs in several schemas of one
+# database share the alias, and content types are cached by alias (a cached
+# ContentType of one schema has another id in the next).
+_POST_MIGRATE = threading.Lock()
+
+
+@contextmanager
+def _post_migrate_alone() -> Iterator[None]:
+    with _POST_MIGRATE:
+        _clear_content_types_cache()
+        try:
+            yield
+        finally:
+            _clear_content_types_cache()
+
+
+def _clear_content_types_cache() -> None:
+    if global_apps.is_installed("django.contrib.contenttypes"):
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
 
 
 def _ensure_history_table(connection: BaseDatabaseWrapper, app_labels: Iterable[str]) -> None:

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .exceptions import AutomigrateError, LabelError
+from .exceptions import AutomigrateError, InvalidOption, LabelError
 from .selection import Label, select_models
 
 # Servers answer several schema changes at once; more threads than this buy
@@ -29,18 +29,20 @@ T = TypeVar("T")
 
 
 class DatabasesFailed(AutomigrateError):
-    """Some of several databases failed; the others ran to the end.
+    """Some of several databases (or schemas) failed; the others ran to the end.
 
     ``results`` holds what the databases that ran returned, ``errors`` the
-    error of each that failed, both by alias."""
+    error of each that failed, both by alias (by schema name)."""
 
-    def __init__(self, results: dict[str, object], errors: dict[str, Exception]):
+    def __init__(
+        self, results: dict[str, object], errors: dict[str, Exception], what: str = "database"
+    ):
         self.results = results
         self.errors = errors
-        lines = [f"Database '{alias}': {error}" for alias, error in errors.items()]
+        lines = [f"{what.capitalize()} '{name}': {error}" for name, error in errors.items()]
         ran = f" ({', '.join(results)} ran to the end)" if results else ""
         super().__init__(
-            f"{len(errors)} of {len(errors) + len(results)} databases failed{ran}:\n"
+            f"{len(errors)} of {len(errors) + len(results)} {what}s failed{ran}:\n"
             + "\n".join(lines)
         )
 
@@ -119,12 +121,29 @@ def _in_own_thread(run_one: Callable[[str], T], alias: str) -> tuple[T | None, E
 def per_database(function: Callable[..., T]) -> Callable[..., T | dict[str, T]]:
     """Let ``function(labels, using, **options)`` take several aliases as
     ``using`` (a list): then it runs once per database, in parallel, and
-    returns the results by alias (``DatabasesFailed`` if any failed)."""
+    returns the results by alias (``DatabasesFailed`` if any failed). And a
+    ``schema``: one schema's name (the run in it), or a list of them (one
+    run per schema, the results by schema; ``schemas.py``)."""
 
     @functools.wraps(function)
-    def several_or_one(labels=None, using=DEFAULT_DB_ALIAS, **options):
+    def several_or_one(labels=None, using=DEFAULT_DB_ALIAS, *, schema=None, **options):
+        if schema is not None:
+            return _in_schemas(function, labels, using, schema, options)
         if is_several(using):
             return each_database(list(using), lambda alias: function(labels, alias, **options))
         return function(labels, using, **options)
 
     return several_or_one
+
+
+def _in_schemas(function, labels, using, schema: str | Sequence[str], options: dict):
+    from .schemas import each_schema, in_schema, schemas_for
+
+    if is_several(using):
+        raise InvalidOption("schema= takes one database (using='alias'), not several.")
+    if isinstance(schema, str):
+        schemas_for(using, [schema])  # a one-line error if it is not there
+        with in_schema(using, schema):
+            return function(labels, using, **options)
+    names = schemas_for(using, list(schema))
+    return each_schema(using, names, lambda _schema: function(labels, using, **options))

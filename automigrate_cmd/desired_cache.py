@@ -15,9 +15,12 @@ drift made by hand is still found.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import django
 from django.conf import settings
@@ -215,6 +218,57 @@ def store_built(connection: BaseDatabaseWrapper, chosen: list[type[models.Model]
     every model again."""
     built = read_back(connection, [table for model in chosen for table in tables_of(model)])
     store(connection, fingerprints(chosen, connection), by_model(built, chosen))
+
+
+class _Shared:
+    """Tables built in one run of a multi-schema run, for the others."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.parts: dict[tuple[str, str], Desired] = {}
+
+
+_shared: _Shared | None = None
+
+
+@contextmanager
+def shared_between_runs() -> Iterator[None]:
+    """For the body, the models' tables one run builds in the scratch place
+    serve the runs of other schemas that have the same fingerprints (which
+    say the tables are the same: the same models on the same server)."""
+    global _shared
+    outer = _shared
+    if outer is None:
+        _shared = _Shared()
+    try:
+        yield
+    finally:
+        if outer is None:
+            _shared = None
+
+
+def shared_or_built(
+    keys: dict[str, str],
+    labels: set[str],
+    build: Callable[[set[str]], dict[str, Desired]],
+) -> dict[str, Desired]:
+    """The tables of the models ``labels`` names (by label): what another run
+    of ``shared_between_runs`` built for the same fingerprints, the rest by
+    ``build(labels)``, offered to the others. The lookup and the build are
+    one at a time, so the runs of other schemas wait for the first build and
+    then find it; copies are handed out, as a run may change what it gets."""
+    shared = _shared
+    if shared is None:
+        return build(labels)
+    with shared.lock:
+        found = {label: shared.parts.get((label, keys[label])) for label in labels}
+        parts = {label: copy.deepcopy(part) for label, part in found.items() if part is not None}
+        if labels - set(parts):
+            made = build(labels - set(parts))
+            for label, part in made.items():
+                shared.parts[(label, keys[label])] = copy.deepcopy(part)
+            parts.update(made)
+    return parts
 
 
 def combine(parts: Iterable[Desired | None]) -> Desired:

@@ -60,9 +60,11 @@ def valid_timeout(timeout: float) -> float:
 
 def timed_out(connection: BaseDatabaseWrapper, timeout: float) -> LockTimeout:
     """The error of a wait for the lock that lasted ``timeout`` seconds."""
+    from .schemas import where
+
     return LockTimeout(
-        f"Another automigrate or autoupdate run holds the schema lock of database "
-        f"'{connection.alias}'; gave up after {timeout:g}s. Retry, or raise --lock-timeout."
+        f"Another automigrate or autoupdate run holds the schema lock of "
+        f"{where(connection.alias)}; gave up after {timeout:g}s. Retry, or raise --lock-timeout."
     )
 
 

@@ -118,7 +118,9 @@ def sibling_connection(connection: BaseDatabaseWrapper, name: str) -> Iterator[B
     server, with the same settings: the live connection runs no scratch DDL."""
     alias = f"automigrate_scratch_{uuid.uuid4().hex[:8]}"
     # connections[...] also resolves django.db.connection, a proxy object.
-    wrapper_class = type(connections[connection.alias])
+    wrapper_class = backend_or_generic(connection).scratch_wrapper_class(
+        type(connections[connection.alias])
+    )
     sibling = wrapper_class({**connection.settings_dict, "NAME": name}, alias=alias)
     # Registered while in use: transaction.atomic() looks connections up by alias.
     connections[alias] = sibling

@@ -80,6 +80,24 @@ class Backend:
         chooses itself, and makes free of a clash (name_clashes)."""
         return set()
 
+    # --- schemas of one database (``schemas``) ------------------------------
+    # The database has schemas that may each hold the models (--schema).
+    has_schemas: ClassVar[bool] = False
+
+    def schema_names(self, connection: BaseDatabaseWrapper) -> list[str]:
+        """The database's own schemas (the system's left out), sorted."""
+        raise NotImplementedError(f"{type(self).__name__} has no schemas")
+
+    def use_schema(
+        self, connection: BaseDatabaseWrapper, schema: str
+    ) -> AbstractContextManager[None]:
+        """``connection`` pointed at ``schema`` for the body (in this thread)."""
+        raise NotImplementedError(f"{type(self).__name__} has no schemas")
+
+    def scratch_wrapper_class(self, wrapper_class: type) -> type:
+        """The class of a scratch connection beside one of ``wrapper_class``."""
+        return wrapper_class
+
     def lock_budget(self, connection: BaseDatabaseWrapper) -> int | None:
         """How many relations one transaction may lock (lock_budget); None:
         no limit to mind."""

@@ -9,7 +9,8 @@ from automigrate_cmd.locking import DEFAULT_TIMEOUT, valid_timeout
 
 
 def add_common_arguments(parser, verb: str, noinput_help: str) -> None:
-    """LABEL..., --database/--all-databases, --noinput, --lock-timeout and --skip-checks."""
+    """LABEL..., --database/--all-databases, --schema/--all-schemas, --noinput,
+    --lock-timeout and --skip-checks."""
     parser.add_argument(
         "labels",
         nargs="*",
@@ -31,6 +32,20 @@ def add_common_arguments(parser, verb: str, noinput_help: str) -> None:
         action="store_true",
         help=f"{verb.capitalize()} every database of settings.DATABASES that the routers "
         "allow the selected models on.",
+    )
+    schemas = parser.add_mutually_exclusive_group()
+    schemas.add_argument(
+        "--schema",
+        action="append",
+        metavar="NAME",
+        help=f"PostgreSQL: {verb} the models in this schema of the database (through its "
+        "search_path); repeat it for several (run in parallel).",
+    )
+    schemas.add_argument(
+        "--all-schemas",
+        metavar="PATTERN",
+        help=f"PostgreSQL: {verb} the models in every schema of the database whose name "
+        "matches PATTERN, a shell-style pattern ('tenant_*', '*').",
     )
     parser.add_argument(
         "--noinput", "--no-input", action="store_false", dest="interactive", help=noinput_help

@@ -11,6 +11,8 @@ from automigrate_cmd.api import connection_for
 from automigrate_cmd.databases import databases_for
 from automigrate_cmd.exceptions import AutomigrateError, Cancelled, first_line, is_transient
 from automigrate_cmd.management import several
+from automigrate_cmd.management.several import Target
+from automigrate_cmd.schemas import in_schema, schemas_for
 
 
 class SchemaCommand(BaseCommand):
@@ -39,11 +41,11 @@ class SchemaCommand(BaseCommand):
 
     def handle(self, *args, **options):
         self.check_options(options)
-        aliases = self.databases(options)
-        if len(aliases) > 1:
-            return several.handle(self, aliases, options)
+        targets = self.targets(options)
+        if len(targets) > 1 or targets[0].schema is not None:
+            return several.handle(self, targets, options)
         try:
-            self.run_on(aliases[0], options)
+            self.run_on(targets[0].alias, options)
         except KeyboardInterrupt:
             self.stderr.write("\n" + self.interrupted_text(options))
             sys.exit(1)
@@ -61,13 +63,31 @@ class SchemaCommand(BaseCommand):
         given = options.get("database") or [DEFAULT_DB_ALIAS]
         return list(dict.fromkeys([given] if isinstance(given, str) else given))
 
-    def run_on(self, using: str, options: dict) -> None:
-        """The run on one database; what goes wrong is one CommandError."""
+    def targets(self, options: dict) -> list[Target]:
+        """Where to run: the databases, or the schemas of one of them
+        (--schema, --all-schemas)."""
+        names, pattern = options.get("schema"), options.get("all_schemas")
+        if not names and pattern is None:
+            return [Target(alias) for alias in self.databases(options)]
+        given = options.get("database") or []
+        if options.get("all_databases") or (not isinstance(given, str) and len(set(given)) > 1):
+            self.usage_error("--schema and --all-schemas take one database, not several.")
+        aliases = self.databases(options)
+        names = [names] if isinstance(names, str) else names or []
+        try:
+            return [Target(aliases[0], s) for s in schemas_for(aliases[0], names, pattern)]
+        except AutomigrateError as error:
+            raise CommandError(str(error)) from error
+
+    def run_on(self, using: str, options: dict, schema: str | None = None) -> None:
+        """The run on one database (in one of its schemas); what goes wrong
+        is one CommandError."""
         try:
             connection_for(using)
             if not options["skip_checks"]:
                 self.check(databases=[using])
-            self.run(using, options)
+            with in_schema(using, schema):
+                self.run(using, options)
         except Cancelled as cancelled:
             self.stdout.write(str(cancelled))
         except AutomigrateError as error:

@@ -32,6 +32,7 @@ from ..locking import DEFAULT_TIMEOUT, schema_lock
 from ..migration_sql import with_migration_sql
 from ..rendering import as_migrate_builds_them
 from ..report import Reporter
+from ..schemas import where
 from ..scratch import Desired, desired_by_model
 from ..selection import Label, describe, select_models, syncable_models, tables_of
 from ..snapshot import inspect_schema
@@ -162,7 +163,7 @@ def autoupdate(
         bookkeeping.finish(connection, app_labels, report, **finishing)
     report.line(
         report.style.SUCCESS(
-            f"Autoupdate done on database '{using}': {len(plan.steps)} change(s) applied."
+            f"Autoupdate done on {where(using)}: {len(plan.steps)} change(s) applied."
         )
     )
     return SyncResult(plan, applied=True)
@@ -429,7 +430,8 @@ def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
     to_create, built = None, {}
     if missing:
         to_create = as_migrate_builds_them(chosen)
-        built = desired_by_model(connection, to_create, missing)
+        build = functools.partial(desired_by_model, connection, to_create)
+        built = desired_cache.shared_or_built(keys, missing, build)
         parts.update(built)
     desired = desired_cache.combine(parts[model._meta.label_lower] for model in chosen)
     return desired, to_create, stored, (keys, built)

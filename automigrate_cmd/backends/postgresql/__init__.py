@@ -7,18 +7,30 @@
 - ``recreate``: foreign keys into recreated tables dropped and restored;
 - ``steps``: a column altered, a new type by ``USING`` its cast;
 - ``catalog``: foreign keys into tables, the names the schema holds once;
-- ``lock_budget``: how many relations one transaction may lock.
+- ``lock_budget``: how many relations one transaction may lock;
+- ``schemas``: the database's schemas, a connection pointed at one.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from ..base import Backend
-from . import catalog, inspect, lock_budget, locking, recreate, row_counts, scratch, steps
+from . import (
+    catalog,
+    inspect,
+    lock_budget,
+    locking,
+    recreate,
+    row_counts,
+    schemas,
+    scratch,
+    steps,
+)
 
 if TYPE_CHECKING:
     from ...recreate.plan import RecreatePlan
@@ -36,6 +48,18 @@ class PostgreSQLBackend(Backend):
     merges_round_trips = restores_references = True
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
     trigger_names_sql = catalog.TRIGGER_NAMES_SQL
+    has_schemas = True
+
+    def schema_names(self, connection: BaseDatabaseWrapper) -> list[str]:
+        return schemas.schema_names(connection)
+
+    def use_schema(
+        self, connection: BaseDatabaseWrapper, schema: str
+    ) -> AbstractContextManager[None]:
+        return schemas.use_schema(connection, schema)
+
+    def scratch_wrapper_class(self, wrapper_class: type) -> type:
+        return schemas.scratch_wrapper_class(wrapper_class)
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
         return catalog.foreign_keys_into(connection, targets)

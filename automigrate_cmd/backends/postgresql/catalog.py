@@ -24,7 +24,7 @@ def foreign_keys_into(connection: BaseDatabaseWrapper, targets: set[str]) -> lis
         WHERE c.contype = 'f'
           AND dst.relname = ANY(%s)
           AND pg_table_is_visible(src.oid)
-          AND pg_table_is_visible(dst.oid)
+          AND dst.relnamespace = current_schema()::regnamespace
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [sorted(targets)])

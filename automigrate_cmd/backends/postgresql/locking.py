@@ -11,8 +11,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ...locking import LOCK_NAME, held_by_session, timed_out
 
-# Advisory locks are keyed by a 64-bit integer.
-_KEY = zlib.crc32(LOCK_NAME.encode())
+# An advisory lock keyed by two 32-bit integers: ours, and the current
+# schema's (one schema change at a time per schema, see ``schemas.py``).
+_KEY = zlib.crc32(LOCK_NAME.encode()) - 2**31
+_KEYS = "%s::int4, hashtext(coalesce(current_schema(), ''))"
 
 
 @contextmanager
@@ -20,11 +22,11 @@ def schema_lock(connection: BaseDatabaseWrapper, timeout: float) -> Iterator[Non
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while True:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_KEY])
+            cursor.execute(f"SELECT pg_try_advisory_lock({_KEYS})", [_KEY])
             if cursor.fetchone()[0]:
                 break
             if time.monotonic() >= deadline:
                 raise timed_out(connection, timeout)
             time.sleep(0.1)
-    with held_by_session(connection, "SELECT pg_advisory_unlock(%s)", [_KEY]):
+    with held_by_session(connection, f"SELECT pg_advisory_unlock({_KEYS})", [_KEY]):
         yield

@@ -28,12 +28,13 @@ def build_desired(
 ) -> Desired:
     # A connection of its own: the live connection runs no DDL at all, and
     # everything the scratch did is rolled back.
+    live_path = _search_path(connection)
     with sibling_connection(connection, connection.settings_dict["NAME"]) as sibling:
         try:
             # More models than one transaction can lock: in several (lock_budget).
             limit = lock_budget.budget(sibling)
             parts = [
-                _in_temporary_tables(sibling, chunk)
+                _in_temporary_tables(sibling, chunk, live_path)
                 for chunk in lock_budget.chunks(models_to_create, limit, _temporary_locks)
             ]
         except DatabaseError as error:
@@ -49,23 +50,29 @@ def _temporary_locks(model: type[models.Model]) -> int:
     return lock_budget.model_locks(model) + lock_budget.PER_STATEMENT * stand_ins
 
 
+def _search_path(connection: BaseDatabaseWrapper) -> str:
+    """The live connection's ``search_path`` (pointed at a schema by a
+    ``--schema`` run, see ``schemas.py``), as the server spells it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        return cursor.fetchone()[0]
+
+
 def _in_temporary_tables(
-    sibling: BaseDatabaseWrapper, models_to_create: list[type[models.Model]]
+    sibling: BaseDatabaseWrapper, models_to_create: list[type[models.Model]], live_path: str
 ) -> Desired:
     """``models_to_create`` built as temporary tables and read back, in a
-    transaction that is rolled back."""
-    qn = sibling.ops.quote_name
+    transaction that is rolled back. ``live_path``: the live connection's
+    search_path."""
     result: Desired | None = None
     try:
         with transaction.atomic(using=sibling.alias):
             with sibling.cursor() as cursor:
-                cursor.execute("SELECT current_schema()")
-                live_schema = cursor.fetchone()[0]
                 # Unqualified names now create temporary tables (and
                 # current_schema(), which inspection reads, is pg_temp_N);
-                # the live schema stays on the path for its types and
-                # functions (an extension's citext, say).
-                path = f"pg_temp, {qn(live_schema)}" if live_schema else "pg_temp"
+                # the live path stays behind it for its types and functions
+                # (an extension's citext, say) and its shared tables.
+                path = f"pg_temp, {live_path}" if live_path.strip() else "pg_temp"
                 cursor.execute(f"SET LOCAL search_path TO {path}")
                 # In the database's default tablespace, as the live tables.
                 cursor.execute("SET LOCAL temp_tablespaces TO ''")

@@ -9,6 +9,7 @@ from django.db import models
 
 from automigrate_cmd.management.arguments import add_common_arguments
 from automigrate_cmd.management.base import SchemaCommand
+from automigrate_cmd.schemas import where
 from automigrate_cmd.sync.hints import evaluate_default
 from automigrate_cmd.sync.plan_output import plan_as_json, step_warnings
 from automigrate_cmd.sync.unrecorded import would_record_lines
@@ -127,10 +128,10 @@ class Command(SchemaCommand):
         if options["json"]:
             self.stdout.write(json.dumps(plan_as_json(plan), indent=2))
         elif not plan.steps:
-            self.stdout.write(f"Database '{using}' matches the models.")
+            self.stdout.write(f"{where(using).capitalize()} matches the models.")
         else:
             self.stdout.write(
-                self.style.WARNING(f"Database '{using}' differs from the models:"),
+                self.style.WARNING(f"{where(using).capitalize()} differs from the models:"),
                 self.style.WARNING,
             )
             for step in plan.steps:

@@ -1,0 +1,152 @@
+"""PostgreSQL: the schemas of one database, and a connection pointed at one.
+
+A run in schema ``s`` (``--schema s``) puts ``s`` first on the connection's
+``search_path``, followed by the path it had (``public``, usually), as
+django-tenants does: unqualified names then create and find ``s``'s tables,
+while types, functions and shared tables in ``public`` still resolve. What
+lists the tables of "the database" must then list only ``s``'s: our own
+catalog reads already keep to ``current_schema()``; Django's introspection,
+which lists every table the path makes visible, is given a
+``get_table_list`` that keeps to it too (``django_migrations`` in ``public``
+must not pass for the schema's). The path is set again on every new session
+of the connection (a receiver of ``connection_created``), so a reconnect in
+the middle of a run cannot silently point it back at ``public``.
+
+With django-tenants' backend the connection already knows how: its
+``set_schema()`` sets the path before each query, its introspection keeps to
+the schema, and its router picks the shared or the tenant apps by it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+# The schema each alias is pointed at, in the thread that runs in it
+# (Django's connections are per thread, and so is this).
+_pointed = threading.local()
+
+SCHEMA_NAMES_SQL = """
+    SELECT nspname FROM pg_namespace
+    WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
+    ORDER BY nspname
+"""
+
+
+def schema_names(connection: BaseDatabaseWrapper) -> list[str]:
+    """The database's own schemas, the system's left out."""
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEMA_NAMES_SQL)
+        return [name for (name,) in cursor.fetchall()]
+
+
+def is_tenants_connection(connection: BaseDatabaseWrapper) -> bool:
+    """django-tenants' backend (``django_tenants.postgresql_backend``)."""
+    return hasattr(connection, "set_schema") and hasattr(connection, "schema_name")
+
+
+@contextmanager
+def use_schema(connection: BaseDatabaseWrapper, schema: str) -> Iterator[None]:
+    """``connection`` pointed at ``schema`` for the body, then back."""
+    if is_tenants_connection(connection):
+        with _tenants_schema(connection, schema):
+            yield
+        return
+    pointed = _pointed_schemas()
+    if connection.alias in pointed:
+        raise RuntimeError(f"database '{connection.alias}' is already pointed at a schema")
+    introspection = connection.introspection
+    before = _search_path(connection) if connection.connection is not None else None
+    pointed[connection.alias] = schema
+    connection.introspection = _in_schema_introspection(introspection)
+    try:
+        if before is not None:
+            _point(connection, schema)
+        yield
+    finally:
+        del pointed[connection.alias]
+        connection.introspection = introspection
+        if connection.connection is not None and connection.is_usable():
+            with connection.cursor() as cursor:
+                # The path it had, or (opened in the body) the session's own.
+                cursor.execute(f"SET search_path TO {before}" if before else "RESET search_path")
+
+
+@contextmanager
+def _tenants_schema(connection, schema: str) -> Iterator[None]:
+    from django.contrib.contenttypes.models import ContentType
+
+    tenant, include_public = connection.tenant, connection.include_public_schema
+    connection.set_schema(schema)
+    try:
+        yield
+    finally:
+        connection.set_tenant(tenant, include_public)
+        ContentType.objects.clear_cache()
+
+
+def scratch_wrapper_class(wrapper_class: type) -> type:
+    """The class a scratch connection beside a ``wrapper_class`` connection
+    is made of: django-tenants' sets its own ``search_path`` before each
+    query, which would undo the scratch's ``pg_temp``; its original backend
+    does not."""
+    import sys
+
+    module = sys.modules.get(wrapper_class.__module__)
+    original = getattr(module, "original_backend", None)
+    if original is not None and hasattr(wrapper_class, "set_schema"):
+        return original.DatabaseWrapper
+    return wrapper_class
+
+
+def _pointed_schemas() -> dict[str, str]:
+    if not hasattr(_pointed, "schemas"):
+        _pointed.schemas = {}
+    return _pointed.schemas
+
+
+def _search_path(connection: BaseDatabaseWrapper) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        return cursor.fetchone()[0]
+
+
+def _point(connection: BaseDatabaseWrapper, schema: str) -> None:
+    """The schema put in front of the session's path (the server's, the
+    role's or the database's, or what the project's own settings made it)."""
+    path = _search_path(connection)
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SET search_path TO {qn(schema)}, {path}"
+            if path.strip()
+            else f"SET search_path TO {qn(schema)}"
+        )
+
+
+def _point_new_session(sender, connection: BaseDatabaseWrapper, **kwargs) -> None:
+    schema = _pointed_schemas().get(connection.alias)
+    if schema is not None and connection.vendor == "postgresql":
+        _point(connection, schema)
+
+
+connection_created.connect(_point_new_session, dispatch_uid="automigrate_cmd.schemas")
+
+
+def _in_schema_introspection(introspection):
+    """``introspection`` whose table list keeps to ``current_schema()``."""
+
+    class InSchema(type(introspection)):
+        def get_table_list(self, cursor):
+            cursor.execute(
+                "SELECT c.relname FROM pg_class c WHERE c.relnamespace = "
+                "current_schema()::regnamespace"
+            )
+            own = {name for (name,) in cursor.fetchall()}
+            return [info for info in super().get_table_list(cursor) if info.name in own]
+
+    return InSchema(introspection.connection)
