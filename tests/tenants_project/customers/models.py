@@ -1,0 +1,13 @@
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Client(TenantMixin):
+    name = models.CharField(max_length=100)
+    created_on = models.DateField(auto_now_add=True)
+    # The tests make the schemas themselves.
+    auto_create_schema = False
+
+
+class Domain(DomainMixin):
+    pass
