@@ -8,9 +8,15 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ...catalog import ForeignKey
 
+# The namespace of current_schema(), by name: a cast to regnamespace would
+# fold a mixed-case name (Tenant_A) as an identifier; and a condition on
+# relnamespace lets pg_class's index on (relname, relnamespace) serve, where
+# a join on pg_namespace scans the whole pg_class (every schema's tables).
+CURRENT_NAMESPACE = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+
 
 def foreign_keys_into(connection: BaseDatabaseWrapper, targets: set[str]) -> list[ForeignKey]:
-    sql = """
+    sql = f"""
         SELECT c.conname, src.relname, dst.relname, pg_get_constraintdef(c.oid),
                ARRAY(
                    SELECT a.attname
@@ -24,7 +30,7 @@ def foreign_keys_into(connection: BaseDatabaseWrapper, targets: set[str]) -> lis
         WHERE c.contype = 'f'
           AND dst.relname = ANY(%s)
           AND pg_table_is_visible(src.oid)
-          AND dst.relnamespace = current_schema()::regnamespace
+          AND dst.relnamespace = {CURRENT_NAMESPACE}
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [sorted(targets)])
@@ -37,11 +43,11 @@ def foreign_keys_into(connection: BaseDatabaseWrapper, targets: set[str]) -> lis
 # Index names are the schema's (a primary key's, a unique constraint's and an
 # exclusion constraint's index too): name_clashes.
 SHARED_NAME_KINDS = ("primary_key", "uniques", "indexes", "exclusions")
-SHARED_NAMES_SQL = """
+SHARED_NAMES_SQL = f"""
         SELECT i.relname, t.relname FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN pg_class t ON t.oid = x.indrelid
-        WHERE i.relnamespace = current_schema()::regnamespace
+        WHERE i.relnamespace = {CURRENT_NAMESPACE}
     """
 
 
@@ -68,7 +74,7 @@ def _server_named(name: str, parts: list[str], label: str) -> bool:
 
 
 # The triggers there (migration_sql).
-TRIGGER_NAMES_SQL = """
+TRIGGER_NAMES_SQL = f"""
         SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-        WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
+        WHERE NOT t.tgisinternal AND c.relnamespace = {CURRENT_NAMESPACE}
     """

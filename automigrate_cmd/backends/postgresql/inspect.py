@@ -14,6 +14,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ...snapshot import Record, Snapshot, empty_record
+from .catalog import CURRENT_NAMESPACE
 
 # pg_constraint's one-letter codes.
 _FK_ACTIONS = {
@@ -40,7 +41,7 @@ def inspect(connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | No
 
 def _filter(tables: list[str] | None) -> tuple[str, list[Any]]:
     """SQL restricting ``c`` (a pg_class) to the ordinary tables of current_schema()."""
-    sql = "n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+    sql = f"c.relnamespace = {CURRENT_NAMESPACE} AND c.relkind IN ('r', 'p')"
     if tables is None:
         return sql, []
     return sql + " AND c.relname = ANY(%s)", [tables]
@@ -84,32 +85,39 @@ def _read_columns(cursor: Any, where: str, params: list[Any], result: Snapshot) 
     """
     cursor.execute(
         f"""
-        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-               pg_get_expr(d.adbin, d.adrelid), a.attgenerated, a.attidentity,
-               CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
-               col_description(c.oid, a.attnum),
-               seq.seqtype, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seqmax,
-               seq.seqcache, seq.seqcycle
-        FROM pg_attribute a
-        JOIN pg_class c ON c.oid = a.attrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_type t ON t.oid = a.atttypid
-        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-        LEFT JOIN pg_collation co ON co.oid = a.attcollation
-        LEFT JOIN (
-            -- The sequence behind an identity ('i') or serial ('a') column.
-            -- Read once for all columns: a lateral lookup per column was
-            -- most of the time an in-sync run spent in the catalog.
+        WITH tab AS MATERIALIZED (
+            SELECT c.oid, c.relname
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE {where}
+        ), seq AS (
+            -- The sequence behind an identity ('i') or serial ('a') column,
+            -- for the tables read only (pg_depend's index on the referenced
+            -- object): read once for all columns, as a lateral lookup per
+            -- column was most of what an in-sync run spent in the catalog,
+            -- and not for every sequence of the database (of every schema).
             SELECT DISTINCT ON (dep.refobjid, dep.refobjsubid)
                    dep.refobjid, dep.refobjsubid,
                    format_type(s.seqtypid, NULL) AS seqtype, s.seqstart, s.seqincrement,
                    s.seqmin, s.seqmax, s.seqcache, s.seqcycle
-            FROM pg_depend dep
+            FROM tab
+            JOIN pg_depend dep ON dep.refclassid = 'pg_class'::regclass AND dep.refobjid = tab.oid
             JOIN pg_sequence s ON s.seqrelid = dep.objid
             WHERE dep.classid = 'pg_class'::regclass AND dep.deptype IN ('i', 'a')
             ORDER BY dep.refobjid, dep.refobjsubid, s.seqrelid
-        ) seq ON seq.refobjid = c.oid AND seq.refobjsubid = a.attnum
-        WHERE {where} AND a.attnum > 0 AND NOT a.attisdropped
+        )
+        SELECT tab.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               pg_get_expr(d.adbin, d.adrelid), a.attgenerated, a.attidentity,
+               CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
+               col_description(tab.oid, a.attnum),
+               seq.seqtype, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seqmax,
+               seq.seqcache, seq.seqcycle
+        FROM tab
+        JOIN pg_attribute a ON a.attrelid = tab.oid
+        JOIN pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation
+        LEFT JOIN seq ON seq.refobjid = tab.oid AND seq.refobjsubid = a.attnum
+        WHERE a.attnum > 0 AND NOT a.attisdropped
         """,
         params,
     )
