@@ -85,34 +85,84 @@ def finish(
 
 def _finish(connection, app_labels, report, verbosity, interactive, signals):
     recorded = record_apps_history(connection, set(app_labels), report)
-    with _post_migrate_alone():
+    with _fresh_content_types():
         emit_post_migrate_signal(verbosity, interactive, connection.alias, **signals)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_table(connection)}")
     return recorded
 
 
-# One post_migrate at a time in this process: runs in several schemas of one
-# database share the alias, and content types are cached by alias (a cached
-# ContentType of one schema has another id in the next).
-_POST_MIGRATE = threading.Lock()
-
-
 @contextmanager
-def _post_migrate_alone() -> Iterator[None]:
-    with _POST_MIGRATE:
-        _clear_content_types_cache()
-        try:
-            yield
-        finally:
-            _clear_content_types_cache()
+def _fresh_content_types() -> Iterator[None]:
+    """Content types are cached by alias, and runs in several schemas share
+    the alias: what a run cached of one schema (a ContentType id) must not
+    serve the next. So post_migrate starts and ends with an empty cache (the
+    calling thread's, under ``content_types_per_thread``)."""
+    clear_content_types_cache()
+    try:
+        yield
+    finally:
+        clear_content_types_cache()
 
 
-def _clear_content_types_cache() -> None:
+def clear_content_types_cache() -> None:
+    """Empty ``ContentType.objects``' cache (the thread's own, see below)."""
     if global_apps.is_installed("django.contrib.contenttypes"):
         from django.contrib.contenttypes.models import ContentType
 
         ContentType.objects.clear_cache()
+
+
+@contextmanager
+def content_types_per_thread() -> Iterator[None]:
+    """For the body, ``ContentType.objects`` keeps one cache per thread: the
+    schemas of a run over several run in threads of their own at once, each
+    writing its own content types and permissions (post_migrate)."""
+    if not global_apps.is_installed("django.contrib.contenttypes"):
+        yield
+        return
+    from django.contrib.contenttypes.models import ContentType
+
+    manager = ContentType.objects
+    cache = manager._cache
+    manager._cache = _CachePerThread()
+    try:
+        yield
+    finally:
+        manager._cache = cache
+        cache.clear()
+
+
+class _CachePerThread(dict):
+    """A dict of the calling thread's own: ContentTypeManager reads its cache
+    with ``[]`` and ``setdefault`` and empties it with ``clear``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+
+    def _mine(self) -> dict:
+        if not hasattr(self._local, "cache"):
+            self._local.cache = {}
+        return self._local.cache
+
+    def __getitem__(self, key):
+        return self._mine()[key]
+
+    def __setitem__(self, key, value) -> None:
+        self._mine()[key] = value
+
+    def __contains__(self, key) -> bool:
+        return key in self._mine()
+
+    def get(self, key, default=None):
+        return self._mine().get(key, default)
+
+    def setdefault(self, key, default=None):
+        return self._mine().setdefault(key, default)
+
+    def clear(self) -> None:
+        self._mine().clear()
 
 
 def _ensure_history_table(connection: BaseDatabaseWrapper, app_labels: Iterable[str]) -> None:

@@ -21,6 +21,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import django
 from django.conf import settings
@@ -28,10 +29,13 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.serializer import serializer_factory
 
+from . import rendering
 from .backends import backend_or_generic
 from .rendering import built_from_state
 from .scratch import Desired, by_model, read_back
 from .selection import tables_of
+
+T = TypeVar("T")
 
 TABLE = "automigrate_cmd_desired_tables"
 # Bump when the snapshot format or the way desired schemas are built changes.
@@ -41,7 +45,20 @@ FORMAT = "3"
 def fingerprints(
     chosen: list[type[models.Model]], connection: BaseDatabaseWrapper
 ) -> dict[str, str]:
-    """Model label -> a fingerprint of the model and of the server that renders it."""
+    """Model label -> a fingerprint of the model and of the server that renders it
+    (worked out once for all the runs of ``shared_between_runs``)."""
+    shared = _shared
+    if shared is None:
+        return _fingerprints(chosen, connection)
+    key = (connection.alias, tuple(model._meta.label_lower for model in chosen))
+    if key not in shared.fingerprints:  # two runs may both work it out: the same
+        shared.fingerprints[key] = _fingerprints(chosen, connection)
+    return dict(shared.fingerprints[key])
+
+
+def _fingerprints(
+    chosen: list[type[models.Model]], connection: BaseDatabaseWrapper
+) -> dict[str, str]:
     server = hashlib.sha256()
     for part in (
         FORMAT,
@@ -226,6 +243,8 @@ class _Shared:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.parts: dict[tuple[str, str], Desired] = {}
+        self.fingerprints: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+        self.values: dict[tuple, object] = {}
 
 
 _shared: _Shared | None = None
@@ -245,6 +264,22 @@ def shared_between_runs() -> Iterator[None]:
     finally:
         if outer is None:
             _shared = None
+
+
+def as_migrate_builds_them(chosen: list[type[models.Model]]) -> list[type[models.Model]]:
+    """``rendering.as_migrate_builds_them``: rendered once for all the runs
+    of ``shared_between_runs`` (it depends on the models alone)."""
+    key = ("rendered", *(model._meta.label_lower for model in chosen))
+    return _shared_once(key, lambda: rendering.as_migrate_builds_them(chosen))
+
+
+def _shared_once(key: tuple, compute: Callable[[], T]) -> T:
+    shared = _shared
+    if shared is None:
+        return compute()
+    if key not in shared.values:  # two runs may both compute it: the same
+        shared.values[key] = compute()
+    return shared.values[key]
 
 
 def shared_or_built(

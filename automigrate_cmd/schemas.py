@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from . import desired_cache
+from . import bookkeeping, desired_cache
 from .backends import backend_or_generic
 from .databases import DatabasesFailed, run_in_parallel
 from .exceptions import AutomigrateError, InvalidOption
@@ -87,6 +87,16 @@ def in_schema(using: str, schema: str | None) -> Iterator[None]:
             yield
         finally:
             del schemas[using]
+            # What was cached of this schema's content types is not the next's.
+            bookkeeping.clear_content_types_cache()
+
+
+@contextmanager
+def shared_run() -> Iterator[None]:
+    """Around the runs of several schemas: the desired tables built once for
+    all, and content types cached per thread (each schema has its own)."""
+    with desired_cache.shared_between_runs(), bookkeeping.content_types_per_thread():
+        yield
 
 
 def current(using: str) -> str | None:
@@ -117,7 +127,7 @@ def each_schema(using: str, schemas: list[str], run_one: Callable[[str], T]) -> 
 
     results: dict[str, T] = {}
     errors: dict[str, Exception] = {}
-    with desired_cache.shared_between_runs():
+    with shared_run():
         for schema, result, error in run_in_parallel(schemas, in_its_schema):
             if error is None:
                 results[schema] = result

@@ -259,3 +259,51 @@ def test_a_connection_that_reconnects_in_a_schema_stays_in_it(schemas):
         connection.close()
         assert current_schema() == "t_a"
     assert current_schema() == "public"
+
+
+@on_postgresql
+def test_each_schema_gets_permissions_of_its_own_content_types(schemas):
+    """Content types are cached by alias, which the schemas share: t_b's
+    permissions must point at t_b's content types (ids from 1000 there),
+    never at what a run in t_a cached."""
+    run("autoupdate", "--schema", "t_a", "--schema", "t_b", "--noinput")
+    execute("t_b", "DELETE FROM auth_permission")
+    execute("t_b", "DELETE FROM django_content_type")
+    execute("t_b", "ALTER TABLE django_content_type ALTER COLUMN id RESTART WITH 1000")
+    for schema in ("t_a", "t_b"):  # so that both runs send post_migrate
+        execute(schema, "DROP TABLE todolist_todolistimage")
+
+    status, _, errors = run("autoupdate", "--schema", "t_a", "--schema", "t_b", "--noinput")
+
+    assert status == 0, errors
+    ids = execute("t_b", "SELECT DISTINCT content_type_id FROM auth_permission")
+    assert ids and all(content_type >= 1000 for (content_type,) in ids)
+    counts = [execute(s, "SELECT count(*) FROM auth_permission")[0][0] for s in ("t_a", "t_b")]
+    assert counts[0] == counts[1] > 0
+
+
+@on_postgresql
+def test_a_content_type_cached_in_one_schema_is_not_served_in_another(schemas):
+    """What makes the test above hold whatever the threads' timing: under
+    shared_run, ContentType.objects' cache is each thread's own."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from automigrate_cmd.schemas import shared_run
+    from todolist.models import Todo
+
+    run("autoupdate", "--schema", "t_b", "--noinput")
+    execute("t_b", "DELETE FROM auth_permission")
+    execute("t_b", "UPDATE django_content_type SET id = id + 1000000")
+    (t_b_id,) = execute(
+        "t_b", "SELECT id FROM django_content_type WHERE app_label = 'todolist' AND model = 'todo'"
+    )[0]
+    with shared_run():
+        in_public = ContentType.objects.get_for_model(Todo).id  # cached here
+
+        def in_t_b():
+            with in_schema("default", "t_b"):
+                return ContentType.objects.get_for_model(Todo).id
+
+        in_t_b_id = _in_another_thread(in_t_b)
+    assert in_public != t_b_id
+    assert in_t_b_id == t_b_id

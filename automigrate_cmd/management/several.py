@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand, CommandError
 
-from automigrate_cmd import desired_cache
 from automigrate_cmd.databases import run_in_parallel
+from automigrate_cmd.schemas import shared_run
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def handle(command: BaseCommand, targets: list[Target], options: dict) -> None:
         command.check(databases=[targets[0].alias])  # once for all the schemas
         options = {**options, "skip_checks": True}
     try:
-        with desired_cache.shared_between_runs() if in_schemas else nullcontext():
+        with shared_run() if in_schemas else nullcontext():
             outcomes = _run_all(command, targets, options, asks)
     except KeyboardInterrupt:
         command.stderr.write("\n" + command.interrupted_text(options))

@@ -30,7 +30,6 @@ from ..databases import per_database
 from ..exceptions import AutomigrateError, Cancelled, Refused, after_failure, first_line
 from ..locking import DEFAULT_TIMEOUT, schema_lock
 from ..migration_sql import with_migration_sql
-from ..rendering import as_migrate_builds_them
 from ..report import Reporter
 from ..schemas import where
 from ..scratch import Desired, desired_by_model
@@ -361,9 +360,8 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         steps = _in_order(drop_steps(gone) + recreation_steps(hints) + steps)
         steps = with_migration_sql(steps, connection, chosen, history, live)
         # The classes to build from are only needed when there is work to do.
-        models_by_table = (
-            _models_by_table(to_create or as_migrate_builds_them(chosen)) if steps else {}
-        )
+        builds = (to_create or desired_cache.as_migrate_builds_them(chosen)) if steps else []
+        models_by_table = _models_by_table(builds)
         fields = _fields_by_column(connection, models_by_table)
         measure(steps, connection, fields, hints, live, target.snapshot)
         recreate = tables_to_recreate(steps, hints)
@@ -429,7 +427,7 @@ def _desired(chosen, connection: BaseDatabaseWrapper, present: set[str]):
     missing = {model._meta.label_lower for model in chosen} - set(parts)
     to_create, built = None, {}
     if missing:
-        to_create = as_migrate_builds_them(chosen)
+        to_create = desired_cache.as_migrate_builds_them(chosen)
         build = functools.partial(desired_by_model, connection, to_create)
         built = desired_cache.shared_or_built(keys, missing, build)
         parts.update(built)

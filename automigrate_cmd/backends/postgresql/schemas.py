@@ -24,7 +24,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.introspection import TableInfo
 from django.db.backends.signals import connection_created
+
+from .catalog import CURRENT_NAMESPACE
 
 # The schema each alias is pointed at, in the thread that runs in it
 # (Django's connections are per thread, and so is this).
@@ -81,12 +84,33 @@ def _tenants_schema(connection, schema: str) -> Iterator[None]:
     from django.contrib.contenttypes.models import ContentType
 
     tenant, include_public = connection.tenant, connection.include_public_schema
+    introspection = connection.introspection
     connection.set_schema(schema)
+    connection._handle_search_path = _once_per_session(connection._handle_search_path, connection)
+    # Its table list sets the path to the schema alone around Django's query
+    # (three more queries, and one that reads every schema's tables).
+    connection.introspection = _in_schema_introspection(introspection)
     try:
         yield
     finally:
+        del connection._handle_search_path  # the class's own again
+        connection.introspection = introspection
         connection.set_tenant(tenant, include_public)
         ContentType.objects.clear_cache()
+
+
+def _once_per_session(handle_search_path, connection):
+    """django-tenants' ``_handle_search_path`` as its TENANT_LIMIT_SET_CALLS
+    has it: the path is set once, not before every query (a third of a run's
+    queries otherwise). It forgets the path it set whenever the session may
+    have lost it (a rollback, a close, another set_schema), so it is set
+    again then."""
+
+    def handle(cursor=None):
+        if not connection.search_path_set_schemas:
+            handle_search_path(cursor)
+
+    return handle
 
 
 def scratch_wrapper_class(wrapper_class: type) -> type:
@@ -138,15 +162,22 @@ connection_created.connect(_point_new_session, dispatch_uid="automigrate_cmd.sch
 
 
 def _in_schema_introspection(introspection):
-    """``introspection`` whose table list keeps to ``current_schema()``."""
+    """``introspection`` whose table list keeps to ``current_schema()`` (the
+    query of Django's own, with that condition for its visibility one)."""
 
     class InSchema(type(introspection)):
         def get_table_list(self, cursor):
             cursor.execute(
-                "SELECT c.relname FROM pg_class c WHERE c.relnamespace = "
-                "current_schema()::regnamespace"
+                f"""
+                SELECT c.relname,
+                       CASE WHEN c.relispartition THEN 'p'
+                            WHEN c.relkind IN ('m', 'v') THEN 'v' ELSE 't' END,
+                       obj_description(c.oid, 'pg_class')
+                FROM pg_catalog.pg_class c
+                WHERE c.relkind IN ('f', 'm', 'p', 'r', 'v')
+                  AND c.relnamespace = {CURRENT_NAMESPACE}
+                """
             )
-            own = {name for (name,) in cursor.fetchall()}
-            return [info for info in super().get_table_list(cursor) if info.name in own]
+            return [TableInfo(*row) for row in cursor.fetchall()]
 
     return InSchema(introspection.connection)
