@@ -73,9 +73,12 @@ def databases_for(labels: Label | Iterable[Label] | None) -> list[str]:
     return found
 
 
-def each_database(aliases: Sequence[str], run_one: Callable[[str], T]) -> dict[str, T]:
+def each_database(
+    aliases: Sequence[str], run_one: Callable[[str], T], what: str = "database"
+) -> dict[str, T]:
     """``run_one(alias)`` for each of ``aliases``, in parallel; the results by
-    alias. ``DatabasesFailed`` after all of them ran if any raised."""
+    alias. ``DatabasesFailed`` after all of them ran if any raised (naming
+    them as ``what``: the schemas of ``schemas.each_schema`` too)."""
     results: dict[str, T] = {}
     errors: dict[str, Exception] = {}
     for alias, result, error in run_in_parallel(aliases, run_one):
@@ -84,7 +87,7 @@ def each_database(aliases: Sequence[str], run_one: Callable[[str], T]) -> dict[s
         else:
             errors[alias] = error
     if errors:
-        raise DatabasesFailed(results, errors)
+        raise DatabasesFailed(results, errors, what)
     return results
 
 

@@ -47,13 +47,8 @@ def fingerprints(
 ) -> dict[str, str]:
     """Model label -> a fingerprint of the model and of the server that renders it
     (worked out once for all the runs of ``shared_between_runs``)."""
-    shared = _shared
-    if shared is None:
-        return _fingerprints(chosen, connection)
-    key = (connection.alias, tuple(model._meta.label_lower for model in chosen))
-    if key not in shared.fingerprints:  # two runs may both work it out: the same
-        shared.fingerprints[key] = _fingerprints(chosen, connection)
-    return dict(shared.fingerprints[key])
+    key = ("fingerprints", connection.alias, *(model._meta.label_lower for model in chosen))
+    return dict(_shared_once(key, lambda: _fingerprints(chosen, connection)))
 
 
 def _fingerprints(
@@ -243,7 +238,6 @@ class _Shared:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.parts: dict[tuple[str, str], Desired] = {}
-        self.fingerprints: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
         self.values: dict[tuple, object] = {}
 
 

@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from . import bookkeeping, desired_cache
 from .backends import backend_or_generic
-from .databases import DatabasesFailed, run_in_parallel
+from .databases import each_database
 from .exceptions import AutomigrateError, InvalidOption
 
 T = TypeVar("T")
@@ -125,14 +125,5 @@ def each_schema(using: str, schemas: list[str], run_one: Callable[[str], T]) -> 
         with in_schema(using, schema):
             return run_one(schema)
 
-    results: dict[str, T] = {}
-    errors: dict[str, Exception] = {}
     with shared_run():
-        for schema, result, error in run_in_parallel(schemas, in_its_schema):
-            if error is None:
-                results[schema] = result
-            else:
-                errors[schema] = error
-    if errors:
-        raise DatabasesFailed(results, errors, what="schema")
-    return results
+        return each_database(schemas, in_its_schema, what="schema")

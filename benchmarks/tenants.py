@@ -423,7 +423,6 @@ class Case:
     seconds: list[float] = field(default_factory=list)
     note: str = ""  # what went wrong
     reported: str = ""  # what the first run said it did
-    unavailable: str = ""
 
     @property
     def name(self) -> str:
@@ -439,7 +438,6 @@ class Bench:
     project: Project
     databases: Databases
     tenants: int
-    has_schemas: bool  # autoupdate has --all-schemas
     failures: list[str] = field(default_factory=list)
 
     def env(self, case: Case) -> dict[str, str]:
@@ -491,7 +489,7 @@ class Bench:
         if first and case.section == "change":
             recorded = self.databases.recorded()
             case.reported += f"; 0002 recorded in {recorded} of {n} schemas"
-        if first and case.section == "change" and self.has_schemas:
+        if first and case.section == "change":
             # Untimed: is what the run made exactly what the models want?
             check = ["autoupdate", "--all-schemas", PATTERN, "--check"]
             command = [sys.executable, "manage.py", *check]
@@ -528,7 +526,7 @@ def fenced(text: str, lines: int = 40) -> str:
     return "```\n" + tail + "\n```"
 
 
-def cases(project: Project, has_schemas: bool) -> list[Case]:
+def cases(project: Project) -> list[Case]:
     serial = ["migrate_schemas", "--tenant"]
     multi = [*serial, "--executor", "multiprocessing"]
     schemas = ["--all-schemas", PATTERN]
@@ -545,10 +543,6 @@ def cases(project: Project, has_schemas: bool) -> list[Case]:
         Case("in sync", update, project.changed, "insync"),
         Case("reference", ["check"], project.changed, ""),
     ]
-    if not has_schemas:
-        for case in found:
-            if case.autoupdate:
-                case.unavailable = "autoupdate has no --all-schemas in this checkout"
     return found
 
 
@@ -573,20 +567,18 @@ def build(bench: Bench) -> None:
     expect(databases.with_column() == 0, "the new column is there before the change")
     databases.keep_as(databases.templates["base"])
 
-    if bench.has_schemas:
-        log("set-up: autoupdate once at the base models (stores the desired tables)")
-        done = manage(project.base, url, "autoupdate", "--all-schemas", PATTERN, "--noinput")
-        nothing_to_do(bench, done.stdout, "at the base models (schemas of migrate_schemas)")
-        expect(databases.with_column() == 0, "autoupdate at the base models added the column")
-        databases.keep_as(databases.templates["stored"])
+    log("set-up: autoupdate once at the base models (stores the desired tables)")
+    done = manage(project.base, url, "autoupdate", "--all-schemas", PATTERN, "--noinput")
+    nothing_to_do(bench, done.stdout, "at the base models (schemas of migrate_schemas)")
+    expect(databases.with_column() == 0, "autoupdate at the base models added the column")
+    databases.keep_as(databases.templates["stored"])
 
     log("set-up: the change applied by migrate_schemas, for the in-sync rows")
     databases.create(databases.templates["base"])
     manage(project.changed, url, *migrate, "-v", "0")
     expect(databases.with_column() == n, "migrate_schemas did not add the column everywhere")
-    if bench.has_schemas:
-        done = manage(project.changed, url, "autoupdate", "--all-schemas", PATTERN, "--noinput")
-        nothing_to_do(bench, done.stdout, "at the changed models (0002 by migrate_schemas)")
+    done = manage(project.changed, url, "autoupdate", "--all-schemas", PATTERN, "--noinput")
+    nothing_to_do(bench, done.stdout, "at the changed models (0002 by migrate_schemas)")
     databases.keep_as(databases.templates["insync"])
 
 
@@ -615,7 +607,7 @@ def measure(bench: Bench, found: list[Case], runs: int) -> None:
     """Per section: a warm-up of each case (unless runs == 1), then ``runs``
     timed runs round-robin."""
     for section in dict.fromkeys(case.section for case in found):
-        members = [case for case in found if case.section == section and not case.unavailable]
+        members = [case for case in found if case.section == section]
         rounds = runs if runs == 1 else runs + 1
         for index in range(rounds):
             warm_up = runs > 1 and index == 0
@@ -663,7 +655,7 @@ def table(found: list[Case]) -> str:
         serial = next((median(c.seconds) for c in same if c.role == SERIAL), None)
         multi = next((median(c.seconds) for c in same if c.role == MULTI), None)
         whole = median(case.seconds)
-        name = f"`{case.name}`" + (f" ({case.note or case.unavailable})" if whole is None else "")
+        name = f"`{case.name}`" + (f" ({case.note})" if whole is None else "")
         if whole is not None and case.note:
             name += f" ({case.note})"
         cells = [
@@ -776,12 +768,6 @@ def report(found: list[Case], bench: Bench, server: str, command: str, runs: int
 # --- main ----------------------------------------------------------------------
 
 
-def has_all_schemas() -> bool:
-    """Does this checkout's autoupdate take --all-schemas?"""
-    arguments = REPO / "automigrate_cmd" / "management" / "arguments.py"
-    return arguments.exists() and "all-schemas" in arguments.read_text()
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tenants", type=int, default=200, help="(default %(default)s)")
@@ -807,15 +793,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     databases = Databases(args.postgresql_url)
-    has_schemas = has_all_schemas()
-    if not has_schemas:
-        log("autoupdate has no --all-schemas in this checkout: only migrate_schemas is measured")
     with tempfile.TemporaryDirectory(prefix="automigrate-bench-tenants-") as tmp:
         try:
             project = make_project(Path(tmp), databases.url())
-            bench = Bench(project, databases, args.tenants, has_schemas)
+            bench = Bench(project, databases, args.tenants)
             build(bench)
-            found = cases(project, has_schemas)
+            found = cases(project)
             measure(bench, found, args.runs)
             server = databases.version()
         finally:

@@ -63,7 +63,7 @@ def use_schema(connection: BaseDatabaseWrapper, schema: str) -> Iterator[None]:
     if connection.alias in pointed:
         raise RuntimeError(f"database '{connection.alias}' is already pointed at a schema")
     introspection = connection.introspection
-    before = _search_path(connection) if connection.connection is not None else None
+    before = search_path(connection) if connection.connection is not None else None
     pointed[connection.alias] = schema
     connection.introspection = _in_schema_introspection(introspection)
     try:
@@ -81,8 +81,6 @@ def use_schema(connection: BaseDatabaseWrapper, schema: str) -> Iterator[None]:
 
 @contextmanager
 def _tenants_schema(connection, schema: str) -> Iterator[None]:
-    from django.contrib.contenttypes.models import ContentType
-
     tenant, include_public = connection.tenant, connection.include_public_schema
     introspection = connection.introspection
     connection.set_schema(schema)
@@ -95,8 +93,7 @@ def _tenants_schema(connection, schema: str) -> Iterator[None]:
     finally:
         del connection._handle_search_path  # the class's own again
         connection.introspection = introspection
-        connection.set_tenant(tenant, include_public)
-        ContentType.objects.clear_cache()
+        connection.set_tenant(tenant, include_public)  # it empties the content types' cache
 
 
 def _once_per_session(handle_search_path, connection):
@@ -133,7 +130,8 @@ def _pointed_schemas() -> dict[str, str]:
     return _pointed.schemas
 
 
-def _search_path(connection: BaseDatabaseWrapper) -> str:
+def search_path(connection: BaseDatabaseWrapper) -> str:
+    """The session's ``search_path``, as the server spells it."""
     with connection.cursor() as cursor:
         cursor.execute("SHOW search_path")
         return cursor.fetchone()[0]
@@ -142,7 +140,7 @@ def _search_path(connection: BaseDatabaseWrapper) -> str:
 def _point(connection: BaseDatabaseWrapper, schema: str) -> None:
     """The schema put in front of the session's path (the server's, the
     role's or the database's, or what the project's own settings made it)."""
-    path = _search_path(connection)
+    path = search_path(connection)
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(

@@ -17,6 +17,7 @@ from ... import lock_budget
 from ...exceptions import ScratchUnavailable, first_line
 from ...scratch import Desired, create_all, read_back, sibling_connection
 from ...selection import tables_of
+from .schemas import search_path
 
 
 class _Rollback(Exception):
@@ -28,7 +29,7 @@ def build_desired(
 ) -> Desired:
     # A connection of its own: the live connection runs no DDL at all, and
     # everything the scratch did is rolled back.
-    live_path = _search_path(connection)
+    live_path = search_path(connection)  # pointed at a schema by --schema (schemas.py)
     with sibling_connection(connection, connection.settings_dict["NAME"]) as sibling:
         try:
             # More models than one transaction can lock: in several (lock_budget).
@@ -48,14 +49,6 @@ def _temporary_locks(model: type[models.Model]) -> int:
     """What building ``model`` locks, its foreign keys' stand-ins included."""
     stand_ins = len(_referenced_models([model]))
     return lock_budget.model_locks(model) + lock_budget.PER_STATEMENT * stand_ins
-
-
-def _search_path(connection: BaseDatabaseWrapper) -> str:
-    """The live connection's ``search_path`` (pointed at a schema by a
-    ``--schema`` run, see ``schemas.py``), as the server spells it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW search_path")
-        return cursor.fetchone()[0]
 
 
 def _in_temporary_tables(
