@@ -83,8 +83,8 @@ def make_schemas(manage, *names: str) -> None:
     shell(manage, f"from django.db import connection as k\nwith k.cursor() as c: {statements}")
 
 
-def test_autoupdate_builds_shared_and_tenant_apps_as_migrate_schemas_does(tenants_database):
-    manage = tenants_database
+def built_by_migrate_schemas(manage) -> None:
+    """public and the tenants t1 and t2 as django-tenants builds them."""
     assert manage("migrate_schemas", "--shared", "-v", "0").returncode == 0
     make_schemas(manage, "t1", "t2")
     # migrate_schemas --tenant migrates the schemas of the tenants it has.
@@ -94,7 +94,16 @@ def test_autoupdate_builds_shared_and_tenant_apps_as_migrate_schemas_does(tenant
         "for name in ('t1', 't2'): Client(schema_name=name, name=name).save()",
     )
     assert manage("migrate_schemas", "--tenant", "-v", "0").returncode == 0
+
+
+def test_autoupdate_builds_shared_and_tenant_apps_as_migrate_schemas_does(tenants_database):
+    manage = tenants_database
+    built_by_migrate_schemas(manage)
     by_migrate_schemas = schemas(manage)
+    # Where a django-tenants user starts: every schema built by migrate_schemas.
+    in_sync = manage("autoupdate", "--all-schemas", "*", "--check")
+    assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
+    assert "  t2: matches the models." in in_sync.stdout.split("Summary:")[1]
     _recreate(connection.settings_dict["NAME"] + "_tenants")
     make_schemas(manage, "t1", "t2")
 
@@ -119,8 +128,7 @@ def test_autoupdate_builds_shared_and_tenant_apps_as_migrate_schemas_does(tenant
 
 def test_a_model_change_reaches_every_tenant_and_keeps_rows(tenants_database):
     manage = tenants_database
-    make_schemas(manage, "t1", "t2")
-    assert manage("autoupdate", "--all-schemas", "*", "--noinput").returncode == 0
+    built_by_migrate_schemas(manage)
     shell(
         manage,
         "from django.db import connection\n"
