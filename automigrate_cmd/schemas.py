@@ -9,7 +9,8 @@ each thread on connections of its own, each schema under a schema lock of
 its own. What the models want is the same in every schema, so it is built
 in the scratch place once and shared by the runs (``desired_cache
 .shared_between_runs``); each schema then costs one catalog read when it is
-in sync. The Python API takes ``schema="s"`` or ``schema=[...]`` (through
+in sync, and a copy of a schema found in sync one digest (``twins``). The
+Python API takes ``schema="s"`` or ``schema=[...]`` (through
 ``databases.per_database``).
 """
 
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from . import bookkeeping, desired_cache
+from . import bookkeeping, desired_cache, twins
 from .backends import backend_or_generic
 from .databases import each_database
 from .exceptions import AutomigrateError, InvalidOption
@@ -94,8 +95,14 @@ def in_schema(using: str, schema: str | None) -> Iterator[None]:
 @contextmanager
 def shared_run() -> Iterator[None]:
     """Around the runs of several schemas: the desired tables built once for
-    all, and content types cached per thread (each schema has its own)."""
-    with desired_cache.shared_between_runs(), bookkeeping.content_types_per_thread():
+    all, content types cached per thread (each schema has its own), and an
+    empty plan shared by the schemas that are copies of the one planned
+    (``twins``)."""
+    with (
+        desired_cache.shared_between_runs(),
+        bookkeeping.content_types_per_thread(),
+        twins.shared_between_schemas(),
+    ):
         yield
 
 

@@ -98,6 +98,11 @@ class Backend:
         """The class of a scratch connection beside one of ``wrapper_class``."""
         return wrapper_class
 
+    def schema_fingerprint(self, connection: BaseDatabaseWrapper) -> str | None:
+        """A digest of what a plan reads in the current schema, equal for
+        schemas a plan cannot tell apart (``twins``); None: none is made."""
+        return None
+
     def lock_budget(self, connection: BaseDatabaseWrapper) -> int | None:
         """How many relations one transaction may lock (lock_budget); None:
         no limit to mind."""

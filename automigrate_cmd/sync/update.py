@@ -11,6 +11,7 @@ keeping the data. Inspect -> diff -> measure -> apply, each in its module:
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ from django.core.management.sql import emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .. import bookkeeping, desired_cache
+from .. import bookkeeping, desired_cache, twins
 from ..api import connection_for
 from ..backends import backend_for
 from ..catalog import existing_tables, stored_name
@@ -137,8 +138,13 @@ def autoupdate(
     if dry_run:
         return _dry_run(chosen, connection, hints, questioner, drop_undeclared, report)
     with schema_lock(connection, lock_timeout):
-        plan, desired, models_by_table = _plan(
-            chosen, connection, hints, questioner, drop_undeclared
+        plan, desired, models_by_table = _plan_or_twins(
+            ("autoupdate", renames, defaults),
+            chosen,
+            connection,
+            hints,
+            questioner,
+            drop_undeclared,
         )
         show_plan(plan, report)
         _refuse_impossible(plan)
@@ -197,7 +203,9 @@ def check(
     connection = connection_for(using)
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
-    plan, _desired, _models = _plan(chosen, connection, hints, None, drop_undeclared)
+    plan, _desired, _models = _plan_or_twins(
+        ("check", renames, defaults), chosen, connection, hints, None, drop_undeclared
+    )
     return plan
 
 
@@ -259,6 +267,37 @@ class Questioner(Protocol):
     def ask_default(self, field: models.Field, table: str, column: str) -> tuple[Any, str] | None:
         """(the value, as it is to be shown) existing rows get, or None: leave it."""
         ...
+
+
+def _plan_or_twins(run: tuple, chosen, connection, hints: Hints, questioner, drop_undeclared):
+    """``_plan()``, or in a run over several schemas, the empty plan of a
+    schema that is a copy of this one (``twins``). What ``run`` says (the
+    command and the options that change plans) and the models are the same
+    for both; a run that asks questions plans each schema itself."""
+
+    def planned():
+        found = _plan(chosen, connection, hints, questioner, drop_undeclared)
+        return found, _nothing_to_do(found[0], writes=run[0] == "autoupdate")
+
+    if questioner is not None:
+        return planned()[0]
+    key = (
+        *run[:1],
+        tuple(map(str, run[1])),
+        tuple(map(str, run[2])),
+        drop_undeclared,
+        tuple(model._meta.label_lower for model in chosen),
+    )
+    plan, desired, models_by_table = twins.planned_once(connection, key, planned)
+    return copy.copy(plan), desired, models_by_table
+
+
+def _nothing_to_do(plan: SyncPlan, writes: bool) -> bool:
+    """No steps, and (for a run that writes) nothing to write either: the
+    run leaves the schema as it found it."""
+    if plan.steps:
+        return False
+    return not writes or not (plan.to_store[1] or plan.unfinished or plan.unrecorded.rows)
 
 
 def _plan(

@@ -8,7 +8,8 @@
 - ``steps``: a column altered, a new type by ``USING`` its cast;
 - ``catalog``: foreign keys into tables, the names the schema holds once;
 - ``lock_budget``: how many relations one transaction may lock;
-- ``schemas``: the database's schemas, a connection pointed at one.
+- ``schemas``: the database's schemas, a connection pointed at one;
+- ``fingerprint``: a digest of one schema, to find its twins.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from ..base import Backend
 from . import (
     catalog,
+    fingerprint,
     inspect,
     lock_budget,
     locking,
@@ -60,6 +62,9 @@ class PostgreSQLBackend(Backend):
 
     def scratch_wrapper_class(self, wrapper_class: type) -> type:
         return schemas.scratch_wrapper_class(wrapper_class)
+
+    def schema_fingerprint(self, connection: BaseDatabaseWrapper) -> str | None:
+        return fingerprint.schema_fingerprint(connection)
 
     def foreign_keys_into(self, connection: BaseDatabaseWrapper, targets: set[str]) -> list:
         return catalog.foreign_keys_into(connection, targets)
