@@ -185,3 +185,33 @@ def test_a_run_over_schemas_opens_one_session_per_worker(twins):
     assert status == 0, errors
     # Eight schemas, at most four at a time, each worker on one session.
     assert len(opened) <= databases.MAX_PARALLEL
+
+
+def test_the_catalog_reads_of_a_schema_find_each_kind_of_relation():
+    """The schema's relations are found through pg_depend (catalog
+    .CURRENT_RELATIONS): the same as a scan of pg_class by schema finds."""
+    from automigrate_cmd.backends.postgresql.catalog import CURRENT_NAMESPACE, CURRENT_RELATIONS
+
+    _drop()
+    _execute("public", 'CREATE SCHEMA "kinds"')
+    try:
+        _execute("kinds", OBJECT_KINDS + "CREATE TYPE pair AS (a int, b int);")
+        with in_schema("default", "kinds"), connection.cursor() as cursor:
+            listed = {t.name for t in connection.introspection.get_table_list(cursor)}
+            cursor.execute(
+                "SELECT relname, relkind FROM pg_class "
+                f"WHERE relnamespace = {CURRENT_NAMESPACE} AND relkind <> 'c'"
+            )
+            scanned = dict(cursor.fetchall())
+            cursor.execute(
+                f"SELECT relname FROM pg_class WHERE oid = ANY({CURRENT_RELATIONS}) "
+                f"OR oid IN (SELECT indexrelid FROM pg_index "
+                f"           WHERE indrelid = ANY({CURRENT_RELATIONS}))"
+            )
+            found = {name for (name,) in cursor.fetchall()}
+    finally:
+        _drop()
+
+    assert listed == {name for name, kind in scanned.items() if kind in "rpvmf"}
+    assert listed >= {"t", "v", "mv", "p", "p1", "ul"}
+    assert found == set(scanned)

@@ -14,6 +14,17 @@ from ...catalog import ForeignKey
 # a join on pg_namespace scans the whole pg_class (every schema's tables).
 CURRENT_NAMESPACE = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
 
+# The relations of current_schema(), found through pg_depend: each relation
+# depends on its schema (but an index, which depends on its table, and a
+# composite type's pg_class row, whose dependency is its pg_type row's), and
+# pg_depend's index leads to the schema's own. pg_class has no index on
+# relnamespace: a condition on it reads every tenant schema's relations.
+CURRENT_RELATIONS = f"""ARRAY(
+    SELECT objid FROM pg_depend
+    WHERE refclassid = 'pg_namespace'::regclass AND refobjid = {CURRENT_NAMESPACE}
+      AND refobjsubid = 0 AND classid = 'pg_class'::regclass
+)"""
+
 
 def foreign_keys_into(connection: BaseDatabaseWrapper, targets: set[str]) -> list[ForeignKey]:
     sql = f"""
@@ -47,7 +58,7 @@ SHARED_NAMES_SQL = f"""
         SELECT i.relname, t.relname FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN pg_class t ON t.oid = x.indrelid
-        WHERE i.relnamespace = {CURRENT_NAMESPACE}
+        WHERE x.indrelid = ANY({CURRENT_RELATIONS})
     """
 
 
@@ -76,5 +87,5 @@ def _server_named(name: str, parts: list[str], label: str) -> bool:
 # The triggers there (migration_sql).
 TRIGGER_NAMES_SQL = f"""
         SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-        WHERE NOT t.tgisinternal AND c.relnamespace = {CURRENT_NAMESPACE}
+        WHERE NOT t.tgisinternal AND t.tgrelid = ANY({CURRENT_RELATIONS})
     """

@@ -15,18 +15,15 @@ import hashlib
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .catalog import CURRENT_NAMESPACE
+from .catalog import CURRENT_RELATIONS
 
-# One row per relation of the schema, in name order, with what hangs off it.
-# The relations are found through pg_depend (each depends on its schema; an
-# index on its table), whose index leads to the schema's own: pg_class has
-# no index on relnamespace, and a scan of it reads every tenant's relations.
-# (A composite type's pg_class row is left out: it depends on the schema
-# through its pg_type row, and a column names it as format_type does.) And
-# from an unnest(ARRAY(...)), which the planner expects to be a few rows: a
-# join it expects to be thousands (pg_class's statistics may be from before
-# the tenants' schemas were made) costs enough to be JIT-compiled, half a
-# second where the query takes a few milliseconds.
+# One row per relation of the schema (catalog.CURRENT_RELATIONS, and their
+# indexes), in name order, with what hangs off it. (A composite type's
+# pg_class row is left out: a column names the type as format_type does.)
+# The relations come from an unnest(ARRAY(...)), which the planner expects
+# to be a few rows: a join it expects to be thousands (pg_class's statistics
+# may be from before the tenants' schemas were made) costs enough to be
+# JIT-compiled, half a second where the query takes a few milliseconds.
 CATALOG_SQL = f"""
     SELECT md5(json_agg(json_build_array(
         c.relname, c.relkind, c.relpersistence, c.reloptions, c.reltablespace,
@@ -63,13 +60,8 @@ CATALOG_SQL = f"""
     ) ORDER BY c.relname, c.relkind)::text),
     array_agg(c.relname::text) FILTER (WHERE c.relkind IN ('r', 'p') AND c.relname = ANY(%s))
     FROM unnest(ARRAY(
-        WITH own AS (
-            SELECT objid AS oid FROM pg_depend
-            WHERE refclassid = 'pg_namespace'::regclass AND refobjid = {CURRENT_NAMESPACE}
-              AND refobjsubid = 0 AND classid = 'pg_class'::regclass
-        )
-        SELECT oid FROM own
-        UNION SELECT i.indexrelid FROM pg_index i JOIN own ON i.indrelid = own.oid
+        SELECT unnest({CURRENT_RELATIONS})
+        UNION SELECT indexrelid FROM pg_index WHERE indrelid = ANY({CURRENT_RELATIONS})
     )) AS r(oid)
     JOIN pg_class c ON c.oid = r.oid
 """

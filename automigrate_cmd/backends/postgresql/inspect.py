@@ -14,7 +14,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ...snapshot import Record, Snapshot, empty_record
-from .catalog import CURRENT_NAMESPACE
+from .catalog import CURRENT_NAMESPACE, CURRENT_RELATIONS
 
 # pg_constraint's one-letter codes.
 _FK_ACTIONS = {
@@ -41,9 +41,10 @@ def inspect(connection: BaseDatabaseWrapper, cursor: Any, tables: list[str] | No
 
 def _filter(tables: list[str] | None) -> tuple[str, list[Any]]:
     """SQL restricting ``c`` (a pg_class) to the ordinary tables of current_schema()."""
-    sql = f"c.relnamespace = {CURRENT_NAMESPACE} AND c.relkind IN ('r', 'p')"
     if tables is None:
-        return sql, []
+        return f"c.oid = ANY({CURRENT_RELATIONS}) AND c.relkind IN ('r', 'p')", []
+    # By name and schema: pg_class's index on both.
+    sql = f"c.relnamespace = {CURRENT_NAMESPACE} AND c.relkind IN ('r', 'p')"
     return sql + " AND c.relname = ANY(%s)", [tables]
 
 

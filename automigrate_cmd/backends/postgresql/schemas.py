@@ -27,7 +27,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.introspection import TableInfo
 from django.db.backends.signals import connection_created
 
-from .catalog import CURRENT_NAMESPACE
+from .catalog import CURRENT_RELATIONS
 
 # The schema each alias is pointed at, in the thread that runs in it
 # (Django's connections are per thread, and so is this).
@@ -161,7 +161,8 @@ connection_created.connect(_point_new_session, dispatch_uid="automigrate_cmd.sch
 
 def _in_schema_introspection(introspection):
     """``introspection`` whose table list keeps to ``current_schema()`` (the
-    query of Django's own, with that condition for its visibility one)."""
+    query of Django's own, with that condition for its visibility one: by
+    pg_depend, which does not read every schema's relations)."""
 
     class InSchema(type(introspection)):
         def get_table_list(self, cursor):
@@ -173,7 +174,7 @@ def _in_schema_introspection(introspection):
                        obj_description(c.oid, 'pg_class')
                 FROM pg_catalog.pg_class c
                 WHERE c.relkind IN ('f', 'm', 'p', 'r', 'v')
-                  AND c.relnamespace = {CURRENT_NAMESPACE}
+                  AND c.oid = ANY({CURRENT_RELATIONS})
                 """
             )
             return [TableInfo(*row) for row in cursor.fetchall()]
