@@ -48,7 +48,7 @@ def fingerprints(
     """Model label -> a fingerprint of the model and of the server that renders it
     (worked out once for all the runs of ``shared_between_runs``)."""
     key = ("fingerprints", connection.alias, *(model._meta.label_lower for model in chosen))
-    return dict(_shared_once(key, lambda: _fingerprints(chosen, connection)))
+    return dict(shared_once(key, lambda: _fingerprints(chosen, connection)))
 
 
 def _fingerprints(
@@ -264,10 +264,12 @@ def as_migrate_builds_them(chosen: list[type[models.Model]]) -> list[type[models
     """``rendering.as_migrate_builds_them``: rendered once for all the runs
     of ``shared_between_runs`` (it depends on the models alone)."""
     key = ("rendered", *(model._meta.label_lower for model in chosen))
-    return _shared_once(key, lambda: rendering.as_migrate_builds_them(chosen))
+    return shared_once(key, lambda: rendering.as_migrate_builds_them(chosen))
 
 
-def _shared_once(key: tuple, compute: Callable[[], T]) -> T:
+def shared_once(key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, once for all the runs of ``shared_between_runs`` (for
+    what depends on the models and the files alone); each call outside."""
     shared = _shared
     if shared is None:
         return compute()

@@ -19,6 +19,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from . import desired_cache
 from .catalog import existing_tables, stored_name
 from .report import Reporter
 from .selection import syncable_models, tables_of
@@ -102,7 +103,7 @@ def record_apps_history(
 ) -> list[MigrationKey]:
     """``record_history`` for the apps ``app_labels`` names."""
     # Loaded once: it imports every migration file and reads django_migrations.
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    loader = migration_loader(connection)
     keys, skipped = migrations_to_record(loader, app_labels)
     record_applied(loader, keys)
     for app_label in sorted({key[0] for key in keys}):
@@ -114,3 +115,25 @@ def record_apps_history(
             f"`migrate {app_label}` may fail on tables that exist."
         )
     return keys
+
+
+def migration_loader(connection: BaseDatabaseWrapper | None) -> MigrationLoader:
+    """``MigrationLoader(connection, ignore_no_migrations=True)``. In a run
+    over several schemas the migration files are listed and imported once
+    for all of them (the same files); each loader reads its own schema's
+    django_migrations."""
+    return _FilesReadOnce(connection, ignore_no_migrations=True)
+
+
+class _FilesReadOnce(MigrationLoader):
+    def load_disk(self) -> None:
+        disk, unmigrated, migrated = desired_cache.shared_once(
+            ("migration files",), self._read_files
+        )
+        # build_graph() reads these and leaves the migrations as they are.
+        self.disk_migrations, self.unmigrated_apps = dict(disk), set(unmigrated)
+        self.migrated_apps = set(migrated)
+
+    def _read_files(self) -> tuple[dict, set, set]:
+        super().load_disk()
+        return self.disk_migrations, self.unmigrated_apps, self.migrated_apps

@@ -33,6 +33,7 @@ from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
 
 from .backends import backend_or_generic
+from .history import migration_loader
 from .migration_renames import HistoryNames
 
 # A name as SQL spells it: bare, "quoted", `quoted` or [quoted], maybe schema-qualified.
@@ -94,7 +95,7 @@ def object_statements(
     """The object statements of the migration files of ``app_labels``, in the
     order a fresh ``migrate`` runs them (squashed migrations in place of the
     ones they replace, as on an empty database)."""
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    loader = migration_loader(None)
     found: list[ObjectStatement] = []
     keys = _forwards_plan(loader, set(app_labels))
     for _key, statement in _history_statements(connection, loader, keys, found):
@@ -265,7 +266,7 @@ def for_unapplied_migrations(
     apps = {app for app in apps_behind if _mentions_run_sql(app)}
     if not apps:
         return []
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    loader = migration_loader(connection)
     applied = set(loader.applied_migrations or {})
     there = _index_names(existing) | _trigger_names(connection)
     chosen: list[ObjectStatement] = []

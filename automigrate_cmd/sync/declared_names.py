@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from django.db.migrations import operations
-from django.db.migrations.loader import MigrationLoader
+
+from ..history import migration_loader
 
 
 def names_declared_by_history(app_labels: Iterable[str]) -> set[str]:
     """The names of the indexes and constraints that the migration files of
     ``app_labels`` (squashed ones too) add, remove or rename."""
     wanted = set(app_labels)
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    loader = migration_loader(None)
     names: set[str] = set()
     for (app, _name), migration in loader.disk_migrations.items():
         if app in wanted:

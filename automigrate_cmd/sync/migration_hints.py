@@ -33,6 +33,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
 
 from ..exceptions import LabelError
+from ..history import migration_loader
 from ..migration_sql import runs_more_than_objects
 from . import hints as hints_module
 from .hints import Hints
@@ -94,7 +95,7 @@ def _unapplied_events(connection, history: History) -> list[_Event]:
     behind = history.behind
     if not behind:
         return []
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    loader = migration_loader(connection)
     applied = set(loader.applied_migrations or {})
     state = _state_at_applied(loader, applied)
     events: list[_Event] = []

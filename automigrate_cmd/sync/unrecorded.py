@@ -40,7 +40,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 
 from ..catalog import stored_name
-from ..history import MigrationKey
+from ..history import MigrationKey, migration_loader
 from ..selection import syncable_models
 
 # Operations whose whole effect is the schema the migration state describes.
@@ -118,7 +118,7 @@ def find(connection: BaseDatabaseWrapper, history: History) -> Unrecorded:
     if history.all_recorded:
         return Unrecorded()  # the usual case: nothing is loaded
     on_disk = history.on_disk
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    loader = migration_loader(connection)
     return _already_in_database(loader, set(on_disk))
 
 
