@@ -16,7 +16,7 @@ import functools
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from typing import TextIO
 
 from django.apps import apps as global_apps
 from django.core.management.sql import emit_pre_migrate_signal
@@ -39,13 +39,14 @@ from ..snapshot import inspect_schema
 from . import unrecorded
 from .apply import apply_steps
 from .declared_names import names_declared_by_history
-from .diff import STEP_ORDER, Step, apply_renames, diff, rename_candidates
-from .hints import Hints, name_sources, parse_hints, resolve, set_default_value
+from .diff import STEP_ORDER, Step, apply_renames, diff
+from .hints import Hints, name_sources, parse_hints, resolve
 from .link_tables import follow_retargeted_links
 from .migration_hints import add_history_hints
 from .name_clashes import mark_name_clashes
 from .plan_output import show_plan
 from .primary_keys import outside_references
+from .questions import Questioner, ask_defaults, ask_renames
 from .recreated import (
     mark_referenced_recreations,
     name_readded_renames,
@@ -259,16 +260,6 @@ def _ask_about_losses(plan: SyncPlan, confirm_loss) -> None:
         )
 
 
-class Questioner(Protocol):
-    """Asks the person at the terminal what the schemas cannot tell."""
-
-    def ask_rename(self, table: str, old: str, new: str) -> bool: ...
-
-    def ask_default(self, field: models.Field, table: str, column: str) -> tuple[Any, str] | None:
-        """(the value, as it is to be shown) existing rows get, or None: leave it."""
-        ...
-
-
 def _plan_or_twins(run: tuple, chosen, connection, hints: Hints, questioner, drop_undeclared):
     """``_plan()``, or in a run over several schemas, the empty plan of a
     schema that is a copy of this one (``twins``). What ``run`` says (the
@@ -313,42 +304,16 @@ def _plan(
     plan, desired, models_by_table, live = _plan_once(chosen, connection, hints, drop_undeclared)
     if questioner is None:
         return plan, desired, models_by_table
-    if _ask_renames(questioner, hints, live, desired):
+    if ask_renames(questioner, hints, live, desired):
         plan, desired, models_by_table, live = _plan_once(
             chosen, connection, hints, drop_undeclared
         )
-    if _ask_defaults(questioner, hints, plan, models_by_table, connection):
+    fields = _fields_by_column(connection, models_by_table)
+    if ask_defaults(questioner, hints, plan.steps, fields, connection):
         plan, desired, models_by_table, live = _plan_once(
             chosen, connection, hints, drop_undeclared
         )
     return plan, desired, models_by_table
-
-
-def _ask_renames(questioner: Questioner, hints: Hints, live, desired: Desired) -> bool:
-    """Ask about each possible column rename; True if any was confirmed."""
-    taken: set[tuple[str, str]] = set()
-    for table, old, new in rename_candidates(live, desired.snapshot):
-        unasked = (table, old) not in taken and (table, new) not in taken
-        if unasked and questioner.ask_rename(table, old, new):
-            hints.column_renames[(table, new)] = old
-            taken |= {(table, old), (table, new)}
-    return bool(taken)
-
-
-def _ask_defaults(
-    questioner: Questioner, hints: Hints, plan: SyncPlan, models_by_table, connection
-) -> bool:
-    """Ask for a one-off value where the plan needs one; True if any was given."""
-    answered = False
-    fields = _fields_by_column(connection, models_by_table)
-    for step in plan.steps:
-        for table, column in step.extra.get("needs_default", []):
-            model_field = fields[(table, column)]
-            answer = questioner.ask_default(model_field, table, column)
-            if answer is not None:
-                set_default_value(hints, model_field, *answer, connection)
-                answered = True
-    return answered
 
 
 def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undeclared: bool):

@@ -157,7 +157,7 @@ class Command(SchemaCommand):
         answer = self.ask("    Type 'yes' to apply them anyway, or 'no' to cancel: ")
         return answer.strip().lower() == "yes"
 
-    # The questioner autoupdate asks in interactive runs (see update.Questioner).
+    # The questioner autoupdate asks in interactive runs (see sync/questions.py).
 
     def ask_rename(self, table: str, old: str, new: str) -> bool:
         answer = self.ask(f"Did you rename {table}.{old} to {new}? [y/N] ")
