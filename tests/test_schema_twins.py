@@ -215,3 +215,22 @@ def test_the_catalog_reads_of_a_schema_find_each_kind_of_relation():
     assert listed == {name for name, kind in scanned.items() if kind in "rpvmf"}
     assert listed >= {"t", "v", "mv", "p", "p1", "ul"}
     assert found == set(scanned)
+
+
+def test_the_digest_is_the_same_where_prepared_statements_are_turned_off():
+    """OPTIONS {"prepare_threshold": None} (a pooler in transaction mode):
+    the digest is read without a prepared statement, and says the same."""
+    _drop()
+    _execute("public", 'CREATE SCHEMA "kinds"')
+    try:
+        _execute("kinds", OBJECT_KINDS)
+        prepared = _digest()
+        connection.ensure_connection()
+        raw = connection.connection
+        threshold, raw.prepare_threshold = raw.prepare_threshold, None
+        try:
+            assert _digest() == prepared
+        finally:
+            raw.prepare_threshold = threshold
+    finally:
+        _drop()

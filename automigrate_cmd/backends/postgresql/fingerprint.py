@@ -81,8 +81,7 @@ def schema_fingerprint(connection: BaseDatabaseWrapper) -> str:
     """The digest of the current schema."""
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(CATALOG_SQL, [list(ROWS_READ)])
-        catalog, tables = cursor.fetchone()
+        catalog, tables = _prepared(connection, cursor, CATALOG_SQL, [list(ROWS_READ)])
         rows = None
         if tables:
             parts = [f"SELECT {ROWS_READ[table]} FROM {qn(table)}" for table in sorted(tables)]
@@ -93,3 +92,24 @@ def schema_fingerprint(connection: BaseDatabaseWrapper) -> str:
             )
             (rows,) = cursor.fetchone()
     return hashlib.sha256(f"{catalog} {rows}".encode()).hexdigest()
+
+
+def _prepared(connection: BaseDatabaseWrapper, cursor, sql: str, params: list) -> tuple:
+    """The one row of ``sql``, as a prepared statement where the driver is
+    psycopg 3: planning the query is a third of its time, and a run over
+    many schemas asks it once per schema on the same session. (Django's
+    cursors bind parameters on the client, which prepares nothing.) Where
+    the project turned prepared statements off, it is not prepared."""
+    try:
+        import psycopg
+    except ImportError:  # psycopg2
+        psycopg = None
+    raw = connection.connection
+    # prepare_threshold=None in OPTIONS: the project's pooler (pgbouncer in
+    # transaction mode) cannot keep prepared statements.
+    if psycopg is not None and isinstance(raw, psycopg.Connection) and raw.prepare_threshold:
+        with psycopg.Cursor(raw) as prepared:
+            prepared.execute(sql, params, prepare=True)
+            return prepared.fetchone()
+    cursor.execute(sql, params)
+    return cursor.fetchone()
