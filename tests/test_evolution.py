@@ -57,7 +57,7 @@ from typing import Any
 
 import pytest
 from django.apps.registry import Apps
-from django.db import DatabaseError, connection, models
+from django.db import DatabaseError, connection, connections, models
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.operations import RenameField, RenameModel
 from django.db.migrations.questioner import MigrationQuestioner
@@ -1423,12 +1423,54 @@ def example_count(request) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_autoupdate_makes_what_migrate_makes(request):
+    judge_examples(example_count(request))
+
+
+# A schema run (issue 16) is the same run with the connection pointed at the
+# schema: the generated cases there too, fewer of them.
+SCHEMA_SHARE = 0.25
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="schemas: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_autoupdate_makes_what_migrate_makes_in_a_schema(request, monkeypatch):
+    from automigrate_cmd.schemas import in_schema
+
+    placed: Counter = Counter()  # where the examples' tables were, by schema
+    drop = drop_evotest_tables
+
+    def seen_then_dropped() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT schemaname, count(*) FROM pg_tables WHERE tablename LIKE 'evotest%' "
+                "GROUP BY schemaname"
+            )
+            placed.update(dict(cursor.fetchall()))
+        drop()
+
+    monkeypatch.setattr(f"{__name__}.drop_evotest_tables", seen_then_dropped)
+    with connection.cursor() as cursor:
+        cursor.execute('DROP SCHEMA IF EXISTS "evo_tenant" CASCADE')
+        cursor.execute('CREATE SCHEMA "evo_tenant"')
+    try:
+        with in_schema("default", "evo_tenant"):
+            judge_examples(max(1, round(example_count(request) * SCHEMA_SHARE)))
+    finally:
+        connections.close_all()
+        with connection.cursor() as cursor:
+            cursor.execute('DROP SCHEMA IF EXISTS "evo_tenant" CASCADE')
+    assert set(placed) == {"evo_tenant"}, placed
+
+
+def judge_examples(count: int) -> None:
+    """``count`` generated cases through the judge, on the default connection
+    as it is pointed now; the failures by kind at the end."""
     seen: Counter = Counter()
     failures: dict[str, list[str]] = {}
     lost_values = 0
 
     @settings(
-        max_examples=example_count(request),
+        max_examples=count,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         derandomize=IN_CI,

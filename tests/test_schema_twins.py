@@ -72,9 +72,7 @@ def _summary(output: str) -> dict[str, str]:
 def _group(output: str, schema: str) -> str:
     """What the run printed under ``schema``'s heading."""
     start = output.index(f"Schema '{schema}':")
-    end = min(
-        [i for i in (output.find("Schema '", start + 1), output.find("Summary:")) if i > 0]
-    )
+    end = min([i for i in (output.find("Schema '", start + 1), output.find("Summary:")) if i > 0])
     return output[start:end]
 
 
