@@ -9,6 +9,7 @@ project's settings), on databases of their own next to the test database.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -34,12 +35,15 @@ def tenants_database():
     url = database_url().rsplit("/", 1)[0] + f"/{name}"
     _recreate(name)
 
-    def manage(*args: str, change: bool = False) -> subprocess.CompletedProcess:
+    def manage(
+        *args: str, change: bool = False, types: bool = False
+    ) -> subprocess.CompletedProcess:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.tenants_project.settings",
             "TENANTS_DATABASE_URL": url,
             "SHOP_CHANGE": "1" if change else "0",
+            "TENANT_TYPES_MODE": "1" if types else "0",
         }
         return subprocess.run(
             [sys.executable, "manage.py", *args],
@@ -53,6 +57,12 @@ def tenants_database():
 
     yield manage
     _drop(name)
+
+
+@pytest.fixture
+def typed_tenants(tenants_database):
+    """``tenants_database`` with django-tenants' multi-type tenants on."""
+    return functools.partial(tenants_database, types=True)
 
 
 def _recreate(name: str) -> None:
@@ -155,3 +165,52 @@ def test_a_model_change_reaches_every_tenant_and_keeps_rows(tenants_database):
     assert "[('kept', None)]" in kept
     check = manage("autoupdate", "--all-schemas", "*", "--check", change=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+TYPED_TENANTS = (
+    "from tests.tenants_project.customers.models import Client\n"
+    "Client(schema_name='t_shop', name='s', type='shop').save()\n"
+    "Client(schema_name='t_plain', name='p', type='plain').save()"
+)
+
+
+def test_multi_type_tenants_get_the_apps_of_their_type_as_migrate_schemas_gives_them(
+    typed_tenants,
+):
+    manage = typed_tenants
+    assert manage("migrate_schemas", "--shared", "-v", "0").returncode == 0
+    make_schemas(manage, "t_shop", "t_plain")
+    shell(manage, TYPED_TENANTS)
+    assert manage("migrate_schemas", "--tenant", "-v", "0").returncode == 0
+    by_migrate_schemas = schemas(manage)
+    in_sync = manage("autoupdate", "--all-schemas", "*", "--check")
+    assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
+    _recreate(connection.settings_dict["NAME"] + "_tenants")
+
+    # The tenants' rows say their types: public first, as django-tenants has it.
+    shared = manage("autoupdate", "--schema", "public", "--noinput")
+    assert shared.returncode == 0, shared.stderr
+    make_schemas(manage, "t_shop", "t_plain")
+    shell(manage, TYPED_TENANTS)
+    done = manage("autoupdate", "--all-schemas", "t_*", "--noinput")
+
+    assert done.returncode == 0, done.stderr
+    ours = schemas(manage)
+    for schema, expected in by_migrate_schemas.items():
+        assert ours[schema]["tables"] == expected["tables"], schema
+    assert "shop_product" in ours["t_shop"]["tables"]
+    assert "shop_product" not in ours["t_plain"]["tables"]
+    assert "auth_permission" in ours["t_plain"]["tables"]
+
+
+def test_with_multi_type_tenants_a_schema_no_tenant_has_is_one_line(typed_tenants):
+    manage = typed_tenants
+    assert manage("autoupdate", "--schema", "public", "--noinput", "-v", "0").returncode == 0
+    make_schemas(manage, "t_orphan")
+
+    done = manage("autoupdate", "--schema", "t_orphan", "--noinput")
+
+    assert done.returncode == 1
+    assert "Schema 't_orphan' is no tenant's: no customers.Client row" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert schemas(manage)["t_orphan"]["tables"] == {}

@@ -14,7 +14,8 @@ the middle of a run cannot silently point it back at ``public``.
 
 With django-tenants' backend the connection already knows how: its
 ``set_schema()`` sets the path before each query, its introspection keeps to
-the schema, and its router picks the shared or the tenant apps by it.
+the schema, and its router picks the shared or the tenant apps by it (with
+multi-type tenants, the apps of the tenant's type, read from its row).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.introspection import TableInfo
 from django.db.backends.signals import connection_created
 
+from ...exceptions import AutomigrateError
 from .catalog import CURRENT_RELATIONS
 
 # The schema each alias is pointed at, in the thread that runs in it
@@ -83,7 +85,7 @@ def use_schema(connection: BaseDatabaseWrapper, schema: str) -> Iterator[None]:
 def _tenants_schema(connection, schema: str) -> Iterator[None]:
     tenant, include_public = connection.tenant, connection.include_public_schema
     introspection = connection.introspection
-    connection.set_schema(schema)
+    connection.set_schema(schema, tenant_type=_tenant_type(connection, schema))
     connection._handle_search_path = _once_per_session(connection._handle_search_path, connection)
     # Its table list sets the path to the schema alone around Django's query
     # (three more queries, and one that reads every schema's tables).
@@ -94,6 +96,34 @@ def _tenants_schema(connection, schema: str) -> Iterator[None]:
         del connection._handle_search_path  # the class's own again
         connection.introspection = introspection
         connection.set_tenant(tenant, include_public)  # it empties the content types' cache
+
+
+def _tenant_type(connection, schema: str) -> str | None:
+    """With django-tenants' multi-type tenants (``HAS_MULTI_TYPE_TENANTS``),
+    the type of the tenant whose schema ``schema`` is: its router picks the
+    apps of that type (``TENANT_TYPES``), as ``migrate_schemas`` has it.
+    None otherwise, and for the public schema (the router knows it by name)."""
+    from django_tenants.utils import (
+        get_multi_type_database_field_name,
+        get_public_schema_name,
+        get_tenant_model,
+        has_multi_type_tenants,
+    )
+
+    if not has_multi_type_tenants() or schema == get_public_schema_name():
+        return None
+    model = get_tenant_model()
+    field = get_multi_type_database_field_name()
+    found = model.objects.using(connection.alias).filter(schema_name=schema)
+    types = list(found.values_list(field, flat=True)[:1])
+    if not types:
+        raise AutomigrateError(
+            f"Schema '{schema}' is no tenant's: no {model._meta.label} row has it as its "
+            f"schema_name, and with multi-type tenants (HAS_MULTI_TYPE_TENANTS) the tenant's "
+            f"{field} says which apps its schema holds. Create the tenant first, or leave the "
+            "schema out. Nothing was changed."
+        )
+    return types[0]
 
 
 def _once_per_session(handle_search_path, connection):

@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('schema_name', models.CharField(db_index=True, max_length=63, unique=True, validators=[django_tenants.postgresql_backend.base._check_schema_name])),
                 ('name', models.CharField(max_length=100)),
                 ('created_on', models.DateField(auto_now_add=True)),
+                ('type', models.CharField(default='shop', max_length=100)),
             ],
             options={
                 'abstract': False,
