@@ -1845,3 +1845,19 @@ def test_many_to_many_retargeted_under_the_same_name():
         (m0, m1), later, (), (), ("remove_m2m", "add_m2m"), rows((m0, m1), counts, values, links)
     )
     assert run_judge(case).kind in SUCCESS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removed_model_referenced_from_a_table_renamed_by_db_table():
+    """Found by the judge in a schema (CI's derandomized examples at 40):
+    M1 removed, and M2, whose one-to-one pointed at it, loses that field and
+    gets a db_table. The plan drops the reference with the rename, but the
+    check for references left behind knew M2's table by its new name only,
+    and refused the drop of M1's table ("drop that reference first")."""
+    m1 = ModelSpec("U1", "M1", pk="auto")
+    m2 = ModelSpec("U2", "M2", fields=(FieldSpec("r1", "o2o", null=True, target="U1"),))
+    later = (replace(m2, fields=(), db_table="evotest_tbl_u2"),)
+    case = Case(
+        (m1, m2), later, (), (), ("remove_model", "db_table"), rows((m1, m2), {"U1": 0, "U2": 1})
+    )
+    assert run_judge(case).kind in SUCCESS

@@ -92,7 +92,9 @@ def mark_referenced(
     """A removed model's table that a table staying behind references cannot
     be dropped (PostgreSQL and MariaDB refuse; CASCADE would drop the other
     table's constraint unannounced). The tables the run synchronizes lose
-    such references in the same plan (no model can point at a removed one)."""
+    such references in the same plan (no model can point at a removed one);
+    ``synced_tables`` names them as they are called now and, for a table the
+    plan renames, as it is called before (the foreign key names that one)."""
     dropped = {step.table: step for step in steps if _drops_removed(step)}
     references = foreign_keys_into(connection, list(dropped))
     _order_drops(steps, dropped, references)

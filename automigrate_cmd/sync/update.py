@@ -375,7 +375,7 @@ def _plan_once(chosen, connection: BaseDatabaseWrapper, hints: Hints, drop_undec
         if recreate or readd_refused_columns(steps, hints, live, max_length):
             return _plan_once(chosen, connection, hints, drop_undeclared)
         if gone:
-            mark_referenced(steps, connection, set(tables))
+            mark_referenced(steps, connection, {*tables, *hints.table_renames.values()})
         mark_referenced_recreations(steps, connection)
         name_unapplied_code(steps, hints, chosen)
         moving = {*hints.table_renames.values(), *(r.table for r in gone), *hints.recreating}
