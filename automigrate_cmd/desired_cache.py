@@ -273,9 +273,15 @@ def shared_once(key: tuple, compute: Callable[[], T]) -> T:
     shared = _shared
     if shared is None:
         return compute()
-    if key not in shared.values:  # two runs may both compute it: the same
-        shared.values[key] = compute()
+    if key not in shared.values:
+        # Two runs may both compute it; both go on with the one kept.
+        shared.values.setdefault(key, compute())
     return shared.values[key]
+
+
+def in_shared_run() -> bool:
+    """Whether this is one of the runs of ``shared_between_runs``."""
+    return _shared is not None
 
 
 def shared_or_built(

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from . import bookkeeping, desired_cache, twins
+from . import bookkeeping, desired_cache
 from .backends import backend_or_generic
 from .databases import each_database
 from .exceptions import AutomigrateError, InvalidOption
@@ -95,14 +95,10 @@ def in_schema(using: str, schema: str | None) -> Iterator[None]:
 @contextmanager
 def shared_run() -> Iterator[None]:
     """Around the runs of several schemas: the desired tables built once for
-    all, content types cached per thread (each schema has its own), and an
-    empty plan shared by the schemas that are copies of the one planned
-    (``twins``)."""
-    with (
-        desired_cache.shared_between_runs(),
-        bookkeeping.content_types_per_thread(),
-        twins.shared_between_schemas(),
-    ):
+    all (and what else the runs share: an empty plan for the schemas that are
+    copies of one, ``twins``), and content types cached per thread (each
+    schema has its own)."""
+    with desired_cache.shared_between_runs(), bookkeeping.content_types_per_thread():
         yield
 
 

@@ -1,7 +1,8 @@
 """Schemas that are copies of each other: planned once, in a multi-schema run.
 
 The tenant schemas of one project are, almost always, the same tables with
-other rows. When a run over several schemas (``schemas.shared_run``) finds
+other rows. When a run over several schemas (``schemas.shared_run``, whose
+shared values ``desired_cache`` keeps) finds
 one of them with nothing to do, every other schema whose catalog and
 bookkeeping rows have the same digest (``Backend.schema_fingerprint``: the
 relations, columns, constraints, indexes, triggers, views and sequences,
@@ -21,12 +22,12 @@ is no longer read.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import desired_cache
 from .backends import backend_or_generic
 
 T = TypeVar("T")
@@ -46,23 +47,6 @@ class _Twins:
         return self.shared > 0 or self.read < GIVE_UP_AFTER
 
 
-_twins: _Twins | None = None
-
-
-@contextmanager
-def shared_between_schemas() -> Iterator[None]:
-    """For the body, empty plans are shared between schemas with one digest."""
-    global _twins
-    outer = _twins
-    if outer is None:
-        _twins = _Twins()
-    try:
-        yield
-    finally:
-        if outer is None:
-            _twins = None
-
-
 def planned_once(
     connection: BaseDatabaseWrapper,
     run: Hashable,
@@ -71,7 +55,9 @@ def planned_once(
     """``plan()`` -> (the plan, whether it can be shared), or the plan of a
     twin schema planned before in the same ``run`` (what the plan depends on
     besides the schema: the command, the models, the options)."""
-    twins = _twins
+    # Kept with what else the runs of one multi-schema run share.
+    shared = desired_cache.in_shared_run()
+    twins = desired_cache.shared_once(("schema twins",), _Twins) if shared else None
     digest = _digest(connection, twins)
     if digest is None:
         return plan()[0]

@@ -140,7 +140,8 @@ def autoupdate(
         return _dry_run(chosen, connection, hints, questioner, drop_undeclared, report)
     with schema_lock(connection, lock_timeout):
         plan, desired, models_by_table = _plan_or_twins(
-            ("autoupdate", renames, defaults),
+            "autoupdate",
+            (renames, defaults),
             chosen,
             connection,
             hints,
@@ -205,7 +206,7 @@ def check(
     chosen = select_models(labels, using)
     hints = parse_hints(renames, defaults, connection, chosen)
     plan, _desired, _models = _plan_or_twins(
-        ("check", renames, defaults), chosen, connection, hints, None, drop_undeclared
+        "check", (renames, defaults), chosen, connection, hints, None, drop_undeclared
     )
     return plan
 
@@ -260,26 +261,22 @@ def _ask_about_losses(plan: SyncPlan, confirm_loss) -> None:
         )
 
 
-def _plan_or_twins(run: tuple, chosen, connection, hints: Hints, questioner, drop_undeclared):
-    """``_plan()``, or in a run over several schemas, the empty plan of a
-    schema that is a copy of this one (``twins``). What ``run`` says (the
-    command and the options that change plans) and the models are the same
-    for both; a run that asks questions plans each schema itself."""
+def _plan_or_twins(
+    command: str, options: tuple, chosen, connection, hints: Hints, questioner, drop_undeclared
+):
+    """``_plan()``, or in a multi-schema run the empty plan ``command`` made
+    of a copy of this schema (``twins``) for the same models and ``options``
+    (renames, defaults). A run that asks questions plans each schema itself."""
 
     def planned():
         found = _plan(chosen, connection, hints, questioner, drop_undeclared)
-        return found, _nothing_to_do(found[0], writes=run[0] == "autoupdate")
+        return found, _nothing_to_do(found[0], writes=command == "autoupdate")
 
     if questioner is not None:
         return planned()[0]
-    key = (
-        *run[:1],
-        tuple(map(str, run[1])),
-        tuple(map(str, run[2])),
-        drop_undeclared,
-        tuple(model._meta.label_lower for model in chosen),
-    )
-    plan, desired, models_by_table = twins.planned_once(connection, key, planned)
+    given = tuple(tuple(map(str, values)) for values in options)
+    run = (command, given, drop_undeclared, tuple(m._meta.label_lower for m in chosen))
+    plan, desired, models_by_table = twins.planned_once(connection, run, planned)
     return copy.copy(plan), desired, models_by_table
 
 
