@@ -127,6 +127,7 @@ OBJECT_KINDS = """
     CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
     CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
     COMMENT ON COLUMN t.b IS 'the b';
+    COMMENT ON TABLE t IS 'the t';
 """
 
 # One change to each kind of object the digest covers.
@@ -139,9 +140,17 @@ CHANGES = {
     "a partial index's predicate": "DROP INDEX t_c; CREATE INDEX t_c ON t (c) WHERE c > 2",
     "an unlogged table": "ALTER TABLE ul SET LOGGED",
     "a trigger": "ALTER TABLE t DISABLE TRIGGER t_touch",
+    "a trigger's events": "DROP TRIGGER t_touch ON t; "
+    "CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch()",
+    "a trigger's condition": "DROP TRIGGER t_touch ON t; CREATE TRIGGER t_touch BEFORE UPDATE "
+    "ON t FOR EACH ROW WHEN (NEW.c > 0) EXECUTE FUNCTION touch()",
+    "a trigger's function": "CREATE FUNCTION touch2() RETURNS trigger LANGUAGE plpgsql "
+    "AS 'BEGIN RETURN NEW; END'; DROP TRIGGER t_touch ON t; "
+    "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch2()",
     "a check constraint": "ALTER TABLE t DROP CONSTRAINT t_c_check, ADD CHECK (c > 1)",
     "a column default": "ALTER TABLE t ALTER COLUMN d SET DEFAULT 'y'",
     "a column comment": "COMMENT ON COLUMN t.b IS 'another b'",
+    "a table comment": "COMMENT ON TABLE t IS 'another t'",
     "a column's nullability": "ALTER TABLE t ALTER COLUMN c SET NOT NULL",
     "a table's storage option": "ALTER TABLE t SET (fillfactor = 70)",
 }
@@ -166,6 +175,29 @@ def test_the_digest_of_a_schema_changes_with_each_kind_of_object(change):
         assert _digest() != before, f"{change} does not change the digest"
     finally:
         _drop()
+
+
+def test_copies_made_by_statements_that_name_their_schema_have_one_digest():
+    """A trigger, a trigger's condition, an index expression, each made by a
+    statement that names the schema: the copies still have one digest
+    (pg_get_triggerdef would name each schema)."""
+    _drop()
+    try:
+        digests = set()
+        for name in ("twin_1", "twin_2"):
+            _execute("public", f'CREATE SCHEMA "{name}"')
+            _execute(name, OBJECT_KINDS.replace(" ON t ", f' ON "{name}".t '))
+            _execute(name, f'CREATE INDEX t_lower ON "{name}".t (lower(b)) WHERE c > 3')
+            _execute(
+                name,
+                f'CREATE TRIGGER t_when AFTER UPDATE ON "{name}".t FOR EACH ROW '
+                f'WHEN (OLD.c IS DISTINCT FROM NEW.c) EXECUTE FUNCTION "{name}".touch()',
+            )
+            with in_schema("default", name):
+                digests.add(backend_for(connection).schema_fingerprint(connection))
+    finally:
+        _drop()
+    assert len(digests) == 1
 
 
 def test_a_run_over_schemas_opens_one_session_per_worker(twins):
