@@ -1093,6 +1093,31 @@ def test_new_model_with_the_name_a_renamed_one_left():
     assert judge(history) == "applied"
 
 
+def test_remove_add_then_rename_field_takes_the_new_fields_values():
+    """Found by a random PostgreSQL run: 0002 removes rank, adds another rank
+    (a one-off 'filled') and renames it to title. migrate's title holds
+    'filled'; the rename must not carry the removed rank's values into it."""
+    rank = Field("f2", "rank", "text")
+    at_split = Model("m1", "Note", (rank,))
+    title = Field("f3", "title", "char40")
+    history = hand_history(
+        [
+            [create_model_code(at_split)],
+            [
+                "migrations.RemoveField('note', 'rank')",
+                "migrations.AddField('note', 'rank', models.CharField(max_length=40, "
+                "default='filled'), preserve_default=False)",
+                "migrations.RenameField('note', 'rank', 'title')",
+            ],
+        ],
+        [["create_model"], ["remove_field", "add_field_one_off", "rename_field"]],
+        (replace(at_split, fields=(title,)),),
+        split=1,
+    )
+    history.at_split = (at_split,)
+    assert judge(history) == "applied"
+
+
 if __name__ == "__main__":
     child_main(sys.argv[1], sys.argv[2])
 

@@ -204,6 +204,8 @@ def _final_renames(events: list[_Event]) -> list[_Event]:
                 final, last = _Event(**{**vars(final), "new": later.new}), position
         if final.kind == "rename_field" and _removed_after(events, last, final.model, final.new):
             continue  # a later migration removes it: a field of that name now is another one
+        if final.kind == "rename_field" and _added_before(events, index):
+            continue  # it renames a field an unapplied migration adds: no live column is it
         model = _model_name_after(events, index, final.model, final.app)
         renames.append(_Event(**{**vars(final), "model": model}))
     return renames
@@ -250,6 +252,26 @@ def _removed_after(events: list[_Event], index: int, model: str, field_name: str
             return True
         if later.kind == "delete_model" and later.model == model_then:
             return True
+    return False
+
+
+def _added_before(events: list[_Event], index: int) -> bool:
+    """Whether the field that ``events[index]`` (a RenameField) renames was
+    added by an earlier unapplied AddField (names followed through renames,
+    and not removed in between): the live column of that name, if any, is
+    the field a RemoveField before the AddField removed."""
+    rename = events[index]
+    for start in range(index):
+        added = events[start]
+        if added.kind != "add_field" or added.app != rename.app:
+            continue
+        for position, later, model, name in _following(events, start, added.model, added.new):
+            if position == index:
+                if later.model == model and later.old == name:
+                    return True
+                break
+            if later.kind == "remove_field" and (later.model, later.old) == (model, name):
+                break  # removed again: the rename is of another field
     return False
 
 
