@@ -1118,6 +1118,27 @@ def test_remove_add_then_rename_field_takes_the_new_fields_values():
     assert judge(history) == "applied"
 
 
+def test_field_renamed_into_the_name_another_rename_frees():
+    """Found by a random PostgreSQL run: 0002 renames size to tag, 0003 body
+    to size. hints.resolve left out body -> size (the live table has a size
+    column), so body's values were dropped (announced) and size came empty."""
+    size = Field("f3", "size", "text", null=True)
+    body = Field("f2", "body", "text", null=True)
+    at_split = Model("m1", "Note", (TITLE, body, size))
+    history = hand_history(
+        [
+            [create_model_code(at_split)],
+            ["migrations.RenameField('note', 'size', 'tag')"],
+            ["migrations.RenameField('note', 'body', 'size')"],
+        ],
+        [["create_model"], ["rename_field"], ["rename_field"]],
+        (replace(at_split, fields=(TITLE, replace(body, name="size"), replace(size, name="tag"))),),
+        split=1,
+    )
+    history.at_split = (at_split,)
+    assert judge(history) == "applied"
+
+
 if __name__ == "__main__":
     child_main(sys.argv[1], sys.argv[2])
 

@@ -133,13 +133,48 @@ def resolve(hints: Hints, live_tables: set[str], live_columns: dict[str, set[str
                 hints.sources[rename.new] = rename.from_history
         for new_column, old_column in rename.columns:
             hints.column_renames.setdefault((rename.new, new_column), old_column)
+    waiting = []
     for rename in hints.requested_columns:
-        old_table = hints.table_renames.get(rename.table, rename.table)
-        old = _applies(_old_column, rename, live_columns.get(old_table))
-        if old:
-            hints.column_renames[(rename.table, rename.new)] = old
-            if rename.from_history:
-                hints.sources[(rename.table, rename.new)] = rename.from_history
+        columns = live_columns.get(hints.table_renames.get(rename.table, rename.table))
+        if columns and rename.new in columns and any(old in columns for old in rename.olds):
+            waiting.append(rename)  # both there: unless another rename frees the new name
+            continue
+        _add_column_rename(hints, rename, _applies(_old_column, rename, columns))
+    _add_renames_into_freed_names(hints, waiting, live_columns)
+
+
+def _add_renames_into_freed_names(
+    hints: Hints, waiting: list[ColumnRename], live_columns: dict[str, set[str]]
+) -> None:
+    """A rename into a column name that another rename frees (size -> tag,
+    then body -> size) is made after it (``diff.apply_renames``); the others
+    whose both names are there are what ``_old_column`` says (an error, or
+    left out where they come from the history)."""
+    while waiting:
+        still = []
+        for rename in waiting:
+            freed = {
+                old for (table, _new), old in hints.column_renames.items() if table == rename.table
+            }
+            taken = (rename.table, rename.new) in hints.column_renames and rename.from_history
+            if rename.new in freed and not taken:
+                columns = live_columns[hints.table_renames.get(rename.table, rename.table)]
+                _add_column_rename(hints, rename, _old_column(rename, columns - {rename.new}))
+            else:
+                still.append(rename)
+        if len(still) == len(waiting):
+            break
+        waiting = still
+    for rename in waiting:
+        columns = live_columns.get(hints.table_renames.get(rename.table, rename.table))
+        _add_column_rename(hints, rename, _applies(_old_column, rename, columns))
+
+
+def _add_column_rename(hints: Hints, rename: ColumnRename, old: str | None) -> None:
+    if old:
+        hints.column_renames[(rename.table, rename.new)] = old
+        if rename.from_history:
+            hints.sources[(rename.table, rename.new)] = rename.from_history
 
 
 def _applies(check, rename, live):
