@@ -178,6 +178,30 @@ def test_removed_model_is_refused_then_dropped_with_accept_data_loss():
     assert check([tag]).steps == []
 
 
+def test_removed_models_that_reference_each_other_are_dropped():
+    """Found by a random PostgreSQL run of the property test: Tag and Post
+    point at each other and both go; whichever was dropped first was still
+    referenced by the other ("cannot drop table ... other objects depend on
+    it"). The first one's foreign keys from the other are dropped with it."""
+    apps = registry()
+    tag = model(apps, "Tag", post=models.ForeignKey("Post", models.CASCADE, null=True))
+    post = model(apps, "Post", tag=models.ForeignKey(tag, models.CASCADE, null=True))
+    keep = model(apps, "Keep", tag=models.ForeignKey(tag, models.CASCADE, null=True))
+    automigrate([tag, post, keep])
+    first = tag.objects.create()
+    post.objects.create(tag=first)
+    apps = registry()
+    keep = model(apps, "Keep", name=models.CharField(max_length=20, default=""))
+
+    steps = [s.describe() for s in check([keep]).steps]
+    autoupdate([keep], accept_data_loss=True)
+
+    assert "Drop table renameapp_post: model renameapp.post removed, 1 row" in steps
+    assert "Drop table renameapp_tag: model renameapp.tag removed, 1 row" in steps
+    assert own_tables() == ["renameapp_keep"]
+    assert check([keep]).steps == []
+
+
 def test_table_no_model_ever_had_is_never_touched():
     apps = registry()
     tag = model(apps, "Tag", name=models.CharField(max_length=20))

@@ -114,14 +114,24 @@ def _drops_removed(step: Step) -> bool:
 
 def _order_drops(steps: list[Step], dropped: dict[str, Step], references) -> None:
     """Drop a removed table before the removed tables it references
-    (PostgreSQL refuses to drop a table another one still references)."""
+    (PostgreSQL refuses to drop a table another one still references).
+    Where they reference each other, the first one dropped takes the
+    others' foreign keys into it with it (``extra["references_first"]``)."""
     waiting = {table: set() for table in dropped}
     for fk in references:
         if fk.table in dropped and fk.target in dropped and fk.table != fk.target:
             waiting[fk.target].add(fk.table)  # fk.target must wait for fk.table
     ordered: list[Step] = []
     while waiting:
-        ready = sorted(t for t, before in waiting.items() if not before) or [min(waiting)]
+        ready = sorted(t for t, before in waiting.items() if not before)
+        if not ready:  # tables that reference each other: break the cycle at one of them
+            table = min(waiting)
+            ready = [table]
+            dropped[table].extra["references_first"] = sorted(
+                (fk.table, fk.name)
+                for fk in references
+                if fk.target == table and fk.table in waiting[table]
+            )
         for table in ready:
             ordered.append(dropped[table])
             del waiting[table]

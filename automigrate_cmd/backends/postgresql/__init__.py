@@ -51,6 +51,7 @@ class PostgreSQLBackend(Backend):
     shared_name_kinds, shared_names_sql = catalog.SHARED_NAME_KINDS, catalog.SHARED_NAMES_SQL
     trigger_names_sql = catalog.TRIGGER_NAMES_SQL
     has_schemas = True
+    step_appliers = steps.APPLIERS
 
     def schema_names(self, connection: BaseDatabaseWrapper) -> list[str]:
         return schemas.schema_names(connection)

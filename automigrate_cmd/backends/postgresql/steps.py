@@ -1,5 +1,5 @@
-"""PostgreSQL: how a sync plan alters a column (the other steps take the
-standard's SQL, ``sync.apply``)."""
+"""PostgreSQL: how a sync plan alters a column and drops a removed table
+(the other steps take the standard's SQL, ``sync.apply``)."""
 
 from __future__ import annotations
 
@@ -50,3 +50,16 @@ def _serial_sequence(context: SyncContext, step: Step) -> str | None:
     with context.connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [context.qn(step.table), step.name])
         return cursor.fetchone()[0]
+
+
+def drop_table(context: SyncContext, step: Step) -> None:
+    """A removed model's table. Removed tables that reference each other
+    cannot go one after the other: the first one's foreign keys into it
+    from the others are dropped first (``removed._order_drops``); CASCADE
+    would take whatever else depends on it, unannounced."""
+    for table, name in step.extra.get("references_first", ()):
+        context.execute(f"ALTER TABLE {context.qn(table)} DROP CONSTRAINT {context.qn(name)}")
+    context.execute(f"DROP TABLE {context.qn(step.table)}")
+
+
+APPLIERS = {"drop_table": drop_table}
