@@ -336,9 +336,9 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
             state[model.uid] = replace(model, fields=fields)
             return kind, f"migrations.RemoveField({lower!r}, {target.name!r})", []
         if kind == "rename_field":
-            if meta_indexed:
-                return None
             taken = {f.name for f in model.fields}
+            if meta_indexed or len(taken) >= len(FIELD_NAMES):
+                return None  # (every name taken: nothing to rename it to)
             name = draw(st.sampled_from([n for n in FIELD_NAMES if n not in taken]))
             fields = tuple(
                 replace(f, name=name) if f.uid == target.uid else f for f in model.fields
@@ -370,6 +370,8 @@ def one_operation(draw, history: History, state: dict[str, Model], number: int):
         return kind, code, []
     if kind == "rename_model":
         taken = {m.name for m in state.values()}
+        if len(taken) >= len(MODEL_NAMES):
+            return None
         name = draw(st.sampled_from([n for n in MODEL_NAMES if n not in taken]))
         state[model.uid] = replace(model, name=name)
         return kind, f"migrations.RenameModel({model.name!r}, {name!r})", []
@@ -653,6 +655,13 @@ def announced(losses: list[str]) -> tuple[set[tuple[str, str]], set[str]]:
     return columns, tables
 
 
+def _same_kept(value, before) -> bool:
+    """``value`` is ``before``, kept through a change of type."""
+    if value is None or before is None:
+        return value is before
+    return value == before or str(value) == str(before)
+
+
 def judge(history: History) -> str:
     from automigrate_cmd.snapshot import diff_schemas
 
@@ -722,9 +731,10 @@ def judge(history: History) -> str:
                 if (table, column) not in kept:
                     # A column the unapplied history removes (or deletes with its
                     # model) and adds again: migrate has the new field's values,
-                    # autoupdate may keep the column's.
+                    # autoupdate may keep the column's (converted to the new
+                    # field's type: 11 kept as '11').
                     before = at_split.get(want["id"], {})
-                    if column in before and row.get(column) == before[column]:
+                    if column in before and _same_kept(row.get(column), before[column]):
                         continue
                 lost.append(f"{table}.{column}: row {want['id']} {value!r} -> {row.get(column)!r}")
     if lost:
@@ -1133,6 +1143,29 @@ def test_field_renamed_into_the_name_another_rename_frees():
         ],
         [["create_model"], ["rename_field"], ["rename_field"]],
         (replace(at_split, fields=(TITLE, replace(body, name="size"), replace(size, name="tag"))),),
+        split=1,
+    )
+    history.at_split = (at_split,)
+    assert judge(history) == "applied"
+
+
+def test_field_removed_then_added_again_as_another_type_in_a_later_migration():
+    """Found by a random SQLite run: 0002 removes size (a bigint), 0003 adds
+    size again as text with a kept default 'filled'. migrate's rows hold
+    'filled'; autoupdate keeps the column's values, as it may where a field
+    is removed and added again, converted to text, which the judge took for
+    a loss (11 is not '11')."""
+    size = Field("f2", "size", "big", null=True)
+    again = Field("f3", "size", "char20", default="filled")
+    at_split = Model("m1", "Note", (TITLE, size))
+    history = hand_history(
+        [
+            [create_model_code(at_split)],
+            ["migrations.RemoveField('note', 'size')"],
+            [f"migrations.AddField('note', 'size', {again.code()})"],
+        ],
+        [["create_model"], ["remove_field"], ["add_field_default"]],
+        (replace(at_split, fields=(TITLE, again)),),
         split=1,
     )
     history.at_split = (at_split,)
