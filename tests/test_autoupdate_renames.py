@@ -260,6 +260,34 @@ def test_rename_refused_when_both_columns_exist():
             editor.remove_field(Todo, field)
 
 
+def note_with(**fields):
+    return model(registry(), "Note", **{name: models.TextField(null=True) for name in fields})
+
+
+def test_rename_into_a_name_another_rename_frees_keeps_both_columns_values():
+    build(note_with(body=1, size=1))
+    note_with(body=1, size=1).objects.create(body="the body", size="the size")
+    renamed = note_with(size=1, tag=1)
+
+    result = autoupdate([renamed], renames=[f"{APP}.Note.size=tag", f"{APP}.Note.body=size"])
+
+    assert [s.describe() for s in result.plan.steps] == [
+        "Rename column renameapp_note.tag: from size",
+        "Rename column renameapp_note.size: from body",
+    ]
+    assert list(renamed.objects.values_list("size", "tag")) == [("the body", "the size")]
+    assert_built_as_automigrate_builds(renamed)
+
+
+def test_renames_into_each_others_names_are_refused():
+    build(note_with(body=1, size=1))
+
+    with pytest.raises(LabelError, match="both columns"):
+        autoupdate(
+            [note_with(body=1, size=1)], renames=[f"{APP}.Note.size=body", f"{APP}.Note.body=size"]
+        )
+
+
 # --- item 4: renaming a model that has many-to-many tables --------------------
 
 
