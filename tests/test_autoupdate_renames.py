@@ -260,14 +260,15 @@ def test_rename_refused_when_both_columns_exist():
             editor.remove_field(Todo, field)
 
 
-def note_with(**fields):
-    return model(registry(), "Note", **{name: models.TextField(null=True) for name in fields})
+def note_with(*names: str):
+    """A Note whose fields ``names`` are nullable text."""
+    return model(registry(), "Note", **{name: models.TextField(null=True) for name in names})
 
 
 def test_rename_into_a_name_another_rename_frees_keeps_both_columns_values():
-    build(note_with(body=1, size=1))
-    note_with(body=1, size=1).objects.create(body="the body", size="the size")
-    renamed = note_with(size=1, tag=1)
+    build(note_with("body", "size"))
+    note_with("body", "size").objects.create(body="the body", size="the size")
+    renamed = note_with("size", "tag")
 
     result = autoupdate([renamed], renames=[f"{APP}.Note.size=tag", f"{APP}.Note.body=size"])
 
@@ -280,11 +281,11 @@ def test_rename_into_a_name_another_rename_frees_keeps_both_columns_values():
 
 
 def test_renames_into_each_others_names_are_refused():
-    build(note_with(body=1, size=1))
+    build(note_with("body", "size"))
 
     with pytest.raises(LabelError, match="both columns"):
         autoupdate(
-            [note_with(body=1, size=1)], renames=[f"{APP}.Note.size=body", f"{APP}.Note.body=size"]
+            [note_with("body", "size")], renames=[f"{APP}.Note.size=body", f"{APP}.Note.body=size"]
         )
 
 
